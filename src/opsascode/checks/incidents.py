@@ -1,0 +1,69 @@
+"""Rules for incidents and problems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+from opsascode import problems as P
+from opsascode.problems import Loc, Problem
+from opsascode.records import Incident
+from opsascode.records.incidents import INCIDENT_CLOCK
+from opsascode.records.policies import DEFAULT_PRIORITY_MATRIX
+from opsascode.repository import Repository
+
+if TYPE_CHECKING:
+    from opsascode.checks import Context
+
+
+def check_incidents(repo: Repository, context: Context) -> Iterable[Problem]:
+    matrices = list(repo.priority_matrices())
+    matrix = matrices[0].matrix if matrices else DEFAULT_PRIORITY_MATRIX
+    for incident in repo.incidents():
+        origin = repo.origins[incident.id]
+        label = f"incident {incident.id!r}"
+        stamps = [(name, getattr(incident, name)) for name in INCIDENT_CLOCK]
+        present = [(name, value) for name, value in stamps if value is not None]
+        for (first, a), (second, b) in pairwise(present):
+            if b < a:
+                yield P.error(origin.file, "timestamps-out-of-order",
+                              f"{second} of {label} ({b.isoformat()}) is before {first} "
+                              f"({a.isoformat()}); the order is {', '.join(INCIDENT_CLOCK)}",
+                              loc=(*origin.loc, second))
+        expected = matrix[incident.impact][incident.urgency]
+        if incident.priority is not None and incident.priority != expected:
+            yield P.error(origin.file, "priority-mismatch",
+                          f"{label} declares priority {incident.priority} but impact "
+                          f"{incident.impact} and urgency {incident.urgency} give {expected} "
+                          "in the priority matrix; fix `priority` or drop it",
+                          loc=(*origin.loc, "priority"))
+        yield from _intervals(origin.file, origin.loc, label, incident)
+        if incident.status in ("resolved", "closed") and incident.resolved_at is None:
+            yield P.error(origin.file, "missing-resolved-at",
+                          f"{label} is {incident.status} but has no `resolved_at`",
+                          loc=(*origin.loc, "status"))
+
+
+def _intervals(file: str, loc: Loc, label: str, incident: Incident) -> Iterable[Problem]:
+    intervals = [("outages", i, o.start, o.end) for i, o in enumerate(incident.outages)]
+    intervals += [("paused", i, p.start, p.end) for i, p in enumerate(incident.paused)]
+    for field, i, start, end in intervals:
+        if end is not None and end < start:
+            yield P.error(file, "interval-ends-before-start",
+                          f"{field}[{i}] of {label} ends before it starts; fix its `end`",
+                          loc=(*loc, field, i, "end"))
+
+
+def check_problem_links(repo: Repository, context: Context) -> Iterable[Problem]:
+    """An incident that names a problem is listed by it, and the other way round."""
+    for record in repo.problem_records():
+        origin = repo.origins[record.id]
+        for i, incident_id in enumerate(record.incidents):
+            incident = repo.get(incident_id, Incident)
+            if incident is not None and incident.problem not in (None, record.id):
+                yield P.error(origin.file, "inconsistent-link",
+                              f"problem {record.id!r} lists incident {incident_id!r}, which "
+                              f"names problem {incident.problem!r}; make them agree",
+                              loc=(*origin.loc, "incidents", i))
+

@@ -1,0 +1,199 @@
+"""Policy files are checked here, although later stages evaluate them: a mistake in
+a rule must surface in ``validate``, with file and line, not when the gate runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from opsascode import problems as P
+from opsascode.problems import Loc, Problem
+from opsascode.records import ApprovalPolicy, Record, Team
+from opsascode.records.policies import (
+    AndNode,
+    ApprovalNode,
+    Calendar,
+    Predicates,
+    Requirements,
+)
+from opsascode.repository import Repository
+
+if TYPE_CHECKING:
+    from opsascode.checks import Context
+
+_SINGLETONS = ("approval-policy", "risk-model", "priority-matrix", "kpi-targets")
+
+
+def check_policies(repo: Repository, context: Context) -> Iterable[Problem]:
+    yield from _singletons(repo)
+    for policy in repo.approval_policies():
+        yield from _approval_policy(repo, policy)
+    for calendar in repo.calendars():
+        yield from _calendar(repo, calendar)
+    yield from _window_names(repo)
+
+
+def _singletons(repo: Repository) -> Iterator[Problem]:
+    seen: dict[str, Record] = {}
+    for record in repo.records.values():
+        if record.kind not in _SINGLETONS:
+            continue
+        if record.kind in seen:
+            origin, first = repo.origins[record.id], seen[record.kind]
+            yield P.error(origin.file, "duplicate-policy",
+                          f"there is already a {record.kind} ({first.id!r} in "
+                          f"{repo.origins[first.id].file}); keep one", loc=(*origin.loc, "id"))
+        else:
+            seen[record.kind] = record
+
+
+def _approval_policy(repo: Repository, policy: ApprovalPolicy) -> Iterator[Problem]:
+    origin = repo.origins[policy.id]
+
+    def err(code: str, message: str, *path: str | int) -> Problem:
+        return P.error(origin.file, code, message, loc=(*origin.loc, *path))
+
+    names: dict[str, int] = {}
+    for i, rule in enumerate(policy.approval_rules):
+        if rule.name in names:
+            yield err("duplicate-rule", f"two approval rules are named {rule.name!r}; "
+                      "rule names must be unique", "approval_rules", i, "name")
+        names.setdefault(rule.name, i)
+        base = ("approval_rules", i)
+        yield from _requirements(repo, origin.file, (*origin.loc, *base), rule.requires)
+        if rule.if_ is not None:
+            yield from _predicates(repo, origin.file, (*origin.loc, *base, "if"), rule.if_)
+    for path, node in _walk(policy.policy.approval, ("policy", "approval")):
+        if isinstance(node, str) and node not in names:
+            yield err("unknown-rule", f"the approval tree names rule {node!r}, which is not "
+                      f"defined; rules are: {', '.join(sorted(names)) or 'none'}", *path)
+        if len(path) - 2 > 2 * policy.max_depth:
+            yield err("policy-too-deep", f"the approval tree is nested deeper than "
+                      f"{policy.max_depth} levels of and/or; flatten it", *path)
+    if policy.policy.disapproval:
+        yield from _requirements(repo, origin.file, (*origin.loc, "policy", "disapproval"),
+                                 policy.policy.disapproval.requires)
+    for i, deny in enumerate(policy.deny):
+        yield from _predicates(repo, origin.file, (*origin.loc, "deny", i, "if"), deny.if_)
+    for field, section in (("protected_paths", policy.protected_paths),
+                           ("emergency", policy.emergency)):
+        if section is not None and section.rule not in names:
+            yield err("unknown-rule", f"{field}.rule names {section.rule!r}, which is not an "
+                      "approval rule", field, "rule")
+    if policy.emergency and policy.emergency.retro_rule not in (None, *names):
+        yield err("unknown-rule", f"emergency.retro_rule names {policy.emergency.retro_rule!r}, "
+                  "which is not an approval rule", "emergency", "retro_rule")
+
+
+def _walk(nodes: list[ApprovalNode], path: Loc) -> Iterator[tuple[Loc, ApprovalNode]]:
+    for i, node in enumerate(nodes):
+        here = (*path, i)
+        yield here, node
+        if isinstance(node, AndNode):
+            yield from _walk(node.and_, (*here, "and"))
+        elif not isinstance(node, str):
+            yield from _walk(node.or_, (*here, "or"))
+
+
+def _requirements(repo: Repository, file: str, loc: Loc, req: Requirements
+                  ) -> Iterator[Problem]:
+    teams = {t.id: t for t in repo.teams()}
+    people: set[str] = set(req.users)
+    for i, team_id in enumerate(req.teams):
+        if team_id not in teams:
+            yield P.error(file, "unknown-reference", f"the rule requires team {team_id!r}, "
+                          "which does not exist", loc=(*loc, "requires", "teams", i))
+        else:
+            people.update(teams[team_id].members)
+    for i, role in enumerate(req.roles):
+        holders = [t for t in teams.values() if role in t.roles]
+        if not holders:
+            yield P.error(file, "unknown-role", f"the rule requires role {role!r}, but no team "
+                          "has it; add it to a team's `roles`", loc=(*loc, "requires", "roles", i))
+        for team in holders:
+            people.update(team.members)
+    members = {m for t in teams.values() for m in t.members}
+    for i, user in enumerate(req.users):
+        if user not in members:
+            yield P.error(file, "unknown-user", f"the rule names user {user!r}, who is in no "
+                          "team; add them to a team", loc=(*loc, "requires", "users", i))
+    if req.count > 0 and not (req.users or req.teams or req.roles or req.owners_of):
+        yield P.error(file, "no-approvers", f"the rule requires {req.count} approval(s) but "
+                      "names nobody who can give them; add users, teams, roles or owners_of",
+                      loc=(*loc, "requires"))
+    elif req.count > len(people) and not req.owners_of:
+        yield P.error(file, "unsatisfiable-rule", f"the rule requires {req.count} approvals but "
+                      f"only {len(people)} people can give them", loc=(*loc, "requires", "count"))
+
+
+def _predicates(repo: Repository, file: str, loc: Loc, pred: Predicates) -> Iterator[Problem]:
+    for i, team_id in enumerate(pred.author_in_team or []):
+        if repo.get(team_id, Team) is None:
+            yield P.error(file, "unknown-reference", f"author_in_team names team {team_id!r}, "
+                          "which does not exist", loc=(*loc, "author_in_team", i))
+
+
+def _calendar(repo: Repository, calendar: Calendar) -> Iterator[Problem]:
+    origin = repo.origins[calendar.id]
+    for i, freeze in enumerate(calendar.freeze):
+        if freeze.end <= freeze.start:
+            yield P.error(origin.file, "window-ends-before-start",
+                          f"freeze {freeze.name!r} ends before it starts; fix its `end`",
+                          loc=(*origin.loc, "freeze", i, "end"))
+    for field in ("maintenance", "peak"):
+        for i, window in enumerate(getattr(calendar, field)):
+            here = (*origin.loc, field, i)
+            if window.end is not None and window.end <= window.start:
+                yield P.error(origin.file, "window-ends-before-start",
+                              f"{field} window {window.name!r} ends before it starts",
+                              loc=(*here, "end"))
+            if window.rrule is not None and (bad := _rrule_error(window.rrule, window.start)):
+                yield P.error(origin.file, "invalid-rrule",
+                              f"rrule of {field} window {window.name!r} is invalid: {bad}; "
+                              "write an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=SU",
+                              loc=(*here, "rrule"))
+    if calendar.holidays.country and (bad := _holiday_error(calendar)):
+        yield P.error(origin.file, "unknown-country", bad,
+                      loc=(*origin.loc, "holidays", "country"))
+
+
+def _rrule_error(rule: str, start: datetime) -> str | None:
+    from dateutil.rrule import rrulestr
+
+    try:
+        rrulestr(rule, dtstart=start)
+    except (ValueError, TypeError) as exc:
+        return str(exc) or "cannot parse it"
+    return None
+
+
+def _holiday_error(calendar: Calendar) -> str | None:
+    import holidays
+
+    country, sub = calendar.holidays.country, calendar.holidays.subdivision
+    supported = holidays.list_supported_countries()
+    if country not in supported:
+        return f"holidays.country {country!r} is not a supported ISO 3166 country code"
+    if sub is not None and sub not in supported[country]:
+        return (f"holidays.subdivision {sub!r} is not a subdivision of {country}; "
+                f"use one of {', '.join(supported[country])}")
+    return None
+
+
+def _window_names(repo: Repository) -> Iterator[Problem]:
+    maintenance = {w.name for c in repo.calendars() for w in c.maintenance}
+    peaks = {w.name for c in repo.calendars() for w in c.peak}
+    for asset in repo.assets():
+        origin = repo.origins[asset.id]
+        for i, name in enumerate(asset.maintenance_windows):
+            if name not in maintenance:
+                yield P.error(origin.file, "unknown-reference",
+                              f"{asset.kind} {asset.id!r} names maintenance window {name!r}, "
+                              "which no calendar defines", loc=(*origin.loc,
+                                                                "maintenance_windows", i))
+        for i, name in enumerate(getattr(asset, "peak_hours", [])):
+            if name not in peaks:
+                yield P.error(origin.file, "unknown-reference",
+                              f"service {asset.id!r} names peak window {name!r}, which no "
+                              "calendar defines", loc=(*origin.loc, "peak_hours", i))

@@ -1,0 +1,62 @@
+"""The command line: parse arguments and dispatch; nothing else happens here."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from opsascode import __version__, error_handler
+from opsascode.workspace import Options
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="opsascode",
+        description="An IT operations service system as code: inventory, changes, "
+        "incidents and the approval gate, in git.",
+    )
+    parser.add_argument("--version", action="version", version=f"opsascode {__version__}")
+    parser.add_argument("-C", dest="directory", metavar="DIR", default=".",
+                        help="run as if opsascode was started in DIR")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="do not read or write the parsed-file cache (also OPSASCODE_CACHE=0)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    validate = sub.add_parser("validate", help="load and check the whole repository")
+    validate.add_argument("--format", choices=("text", "json", "github"), default=None,
+                          help="output format (github when GITHUB_ACTIONS=true, else text)")
+    validate.add_argument("--rev", metavar="REV", default=None,
+                          help="validate a git revision instead of the working tree")
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of a kind (default: a file)")
+    schema.add_argument("kind", nargs="?", default=None,
+                        help="a kind (database, change, ...), record, records or settings")
+    return parser
+
+
+def _default_format(chosen: str | None) -> str:
+    if chosen:
+        return chosen
+    return "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    options = Options(directory=Path(args.directory), use_cache=not args.no_cache)
+
+    def dispatch() -> int:
+        if args.command == "validate":
+            from opsascode.commands.validate import validate
+
+            return validate(options, _default_format(args.format), rev=args.rev)
+        if args.command == "schema":
+            from opsascode.commands.schema import schema
+
+            return schema(args.kind)
+        parser.error(f"unknown command {args.command}")  # pragma: no cover
+        return 2
+
+    return error_handler.run(dispatch)

@@ -1,0 +1,73 @@
+"""The dependency graph (networkx lives here and nowhere else).
+
+Nodes are assets and clusters; an edge ``a -> b`` means *a needs b*, with the
+relation type as the edge's ``relation`` attribute. A cluster has a ``member`` edge to
+each member. Later stages (impact, availability) walk the reverse edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import networkx as nx
+
+from opsascode.records.assets import AssetBase, Cluster
+
+MEMBER = "member"
+
+
+class DependencyGraph:
+    def __init__(self, assets: Iterable[AssetBase]) -> None:
+        graph: Any = nx.DiGraph()
+        for asset in assets:
+            graph.add_node(asset.id, kind=asset.kind)
+        self._graph = graph
+
+    @classmethod
+    def build(cls, assets: Iterable[AssetBase]) -> DependencyGraph:
+        assets = list(assets)
+        self = cls(assets)
+        known = set(self._graph.nodes)
+        for asset in assets:
+            for dep in asset.depends_on:
+                if dep.id in known:
+                    self._graph.add_edge(asset.id, dep.id, relation=dep.relation)
+            if isinstance(asset, Cluster):
+                for member in asset.members:
+                    if member in known:
+                        self._graph.add_edge(asset.id, member, relation=MEMBER)
+        return self
+
+    def __contains__(self, node: str) -> bool:
+        return node in self._graph
+
+    def dependents(self, node: str) -> list[str]:
+        """Assets that need ``node`` directly."""
+        return sorted(self._graph.predecessors(node))
+
+    def dependencies(self, node: str) -> list[str]:
+        return sorted(self._graph.successors(node))
+
+    def in_degree(self, node: str) -> int:
+        return int(self._graph.in_degree(node))
+
+    def cycles(self) -> list[list[str]]:
+        """One cycle per strongly connected component that has one, each rotated
+        to start at its smallest id; empty for a DAG (checked first: it is cheap,
+        while searching for a cycle in a large acyclic graph is not)."""
+        if nx.is_directed_acyclic_graph(self._graph):
+            return []
+        result = []
+        for component in nx.strongly_connected_components(self._graph):
+            if len(component) == 1:
+                (node,) = component
+                if not self._graph.has_edge(node, node):
+                    continue
+            sub = self._graph.subgraph(component)
+            start = min(component)
+            edges = nx.find_cycle(sub, source=start)
+            cycle = [u for u, _ in edges]
+            pivot = cycle.index(min(cycle))
+            result.append(cycle[pivot:] + cycle[:pivot])
+        return sorted(result)

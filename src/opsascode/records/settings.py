@@ -1,0 +1,37 @@
+"""``opsascode.yaml``: format version, folder names, timezone and check settings."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from opsascode.records.base import Model
+
+
+class Folders(Model):
+    inventory: str = "inventory"
+    policies: str = "policies"
+    changes: str = "changes"
+    incidents: str = "incidents"
+    problems: str = "problems"
+
+    def all(self) -> tuple[str, ...]:
+        return (self.inventory, self.policies, self.changes, self.incidents, self.problems)
+
+
+class Settings(Model):
+    """Repository settings; every field has a default, and the file is optional."""
+
+    version: int = Field(default=1, ge=1, le=1, description="Format version of the repository.")
+    name: str | None = Field(default=None, description="Name of the organisation.")
+    timezone: str = Field(default="UTC", description="Default IANA timezone for reports.")
+    default_branch: str = Field(default="main")
+    folders: Folders = Field(default_factory=Folders)
+    max_file_size: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="Files larger than this (bytes) are refused."
+    )
+    stale_after_days: int = Field(
+        default=365, ge=1, description="Warn when `last_verified` is older than this."
+    )
+    max_alias_expansion: int = Field(
+        default=100_000, ge=1, description="Refuse YAML whose aliases expand past this many nodes."
+    )

@@ -1,0 +1,111 @@
+"""The loaded repository: valid records by id, where each came from, and problems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from opsascode.problems import Loc, Problem
+from opsascode.records import (
+    ApprovalPolicy,
+    Calendar,
+    Change,
+    ChangeTemplate,
+    Cluster,
+    Incident,
+    KpiTargets,
+    PriorityMatrix,
+    Record,
+    RiskModel,
+    Service,
+    Sla,
+    Team,
+)
+from opsascode.records import (
+    Problem as ProblemRecord,
+)
+from opsascode.records.assets import AssetBase
+from opsascode.records.settings import Settings
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a record is defined: its file and its path inside the file."""
+
+    file: str
+    loc: Loc
+
+    def at(self, *path: str | int) -> tuple[str, Loc]:
+        return self.file, (*self.loc, *path)
+
+
+@dataclass
+class Repository:
+    settings: Settings = field(default_factory=Settings)
+    records: dict[str, Record] = field(default_factory=dict)
+    origins: dict[str, Origin] = field(default_factory=dict)
+    #: Ids of records that exist but failed validation: references to them are
+    #: not reported again as dangling.
+    invalid_ids: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    #: File contents, kept to recover positions of problems found later.
+    sources: dict[str, bytes] = field(default_factory=dict)
+    files: int = 0
+
+    def of_type(self, cls: type[R]) -> Iterator[R]:
+        for record in self.records.values():
+            if isinstance(record, cls):
+                yield record
+
+    def get(self, record_id: str, cls: type[R]) -> R | None:
+        record = self.records.get(record_id)
+        return record if isinstance(record, cls) else None
+
+    def exists(self, record_id: str) -> bool:
+        return record_id in self.records or record_id in self.invalid_ids
+
+    # Typed views used across checks and commands.
+    def assets(self) -> Iterator[AssetBase]:
+        return self.of_type(AssetBase)
+
+    def services(self) -> Iterator[Service]:
+        return self.of_type(Service)
+
+    def clusters(self) -> Iterator[Cluster]:
+        return self.of_type(Cluster)
+
+    def teams(self) -> Iterator[Team]:
+        return self.of_type(Team)
+
+    def changes(self) -> Iterator[Change]:
+        return self.of_type(Change)
+
+    def incidents(self) -> Iterator[Incident]:
+        return self.of_type(Incident)
+
+    def problem_records(self) -> Iterator[ProblemRecord]:
+        return self.of_type(ProblemRecord)
+
+    def approval_policies(self) -> Iterator[ApprovalPolicy]:
+        return self.of_type(ApprovalPolicy)
+
+    def risk_models(self) -> Iterator[RiskModel]:
+        return self.of_type(RiskModel)
+
+    def calendars(self) -> Iterator[Calendar]:
+        return self.of_type(Calendar)
+
+    def priority_matrices(self) -> Iterator[PriorityMatrix]:
+        return self.of_type(PriorityMatrix)
+
+    def slas(self) -> Iterator[Sla]:
+        return self.of_type(Sla)
+
+    def kpi_targets(self) -> Iterator[KpiTargets]:
+        return self.of_type(KpiTargets)
+
+    def templates(self) -> Iterator[ChangeTemplate]:
+        return self.of_type(ChangeTemplate)

@@ -1,0 +1,151 @@
+"""Where record files come from: the working directory or a git revision.
+
+A source yields :class:`SourceFile` values: the bytes of each YAML file under the
+repository's folders, or a problem saying why the file cannot be read (too large,
+binary, not UTF-8, a symlink leaving the repository). Reading never follows a link
+out of the repository and never checks a revision out.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from opsascode import problems as P
+from opsascode.blobs import blob_id
+from opsascode.git import SYMLINK_MODE, GitRepo, TreeEntry
+
+SETTINGS_FILE = "opsascode.yaml"
+YAML_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # relative, with / separators
+    blob_id: str
+    data: bytes | None  # None when the file was refused
+    problem: P.Problem | None = None
+
+
+class Tree(Protocol):
+    """A snapshot of the repository's files."""
+
+    label: str
+
+    def read_settings(self) -> SourceFile | None: ...
+
+    def files(self, folders: tuple[str, ...], max_size: int) -> Iterator[SourceFile]: ...
+
+
+def check_content(path: str, data: bytes) -> P.Problem | None:
+    """Refuse binary and non-UTF-8 content with the position of the first bad byte."""
+    if b"\0" in data:
+        line, column = _position(data, data.index(b"\0"))
+        return P.error(path, "binary-file", "the file is binary (it contains NUL bytes); "
+                       "only UTF-8 YAML files belong here", line=line, column=column)
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, column = _position(data, exc.start)
+        return P.error(path, "not-utf8", f"the file is not UTF-8 (byte 0x{data[exc.start]:02x} "
+                       "cannot be decoded); save it as UTF-8", line=line, column=column)
+    return None
+
+
+def _position(data: bytes, offset: int) -> tuple[int, int]:
+    line = data.count(b"\n", 0, offset) + 1
+    column = offset - (data.rfind(b"\n", 0, offset) + 1) + 1
+    return line, column
+
+
+def _too_large(path: str, size: int, max_size: int) -> P.Problem:
+    return P.error(path, "file-too-large", f"the file is {size:,} bytes, over the limit of "
+                   f"{max_size:,}; split it, or raise `max_file_size` in opsascode.yaml",
+                   line=1, column=1)
+
+
+def _outside(path: str, target: str) -> P.Problem:
+    return P.error(path, "symlink-outside", f"the file is a symbolic link to {target!r}, "
+                   "outside the repository; copy the file in instead", line=1, column=1)
+
+
+class WorkingTree:
+    """The files on disk under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.label = "working tree"
+
+    def read_settings(self) -> SourceFile | None:
+        path = self.root / SETTINGS_FILE
+        if not path.is_file():
+            return None
+        return self._read(SETTINGS_FILE, path, 10 * 1024 * 1024)
+
+    def files(self, folders: tuple[str, ...], max_size: int) -> Iterator[SourceFile]:
+        for folder in folders:
+            base = self.root / folder
+            if not base.is_dir():
+                continue
+            for dirpath, dirnames, filenames in os.walk(base):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
+                        full = Path(dirpath) / name
+                        yield self._read(full.relative_to(self.root).as_posix(), full, max_size)
+
+    def _read(self, rel: str, path: Path, max_size: int) -> SourceFile:
+        if path.is_symlink():
+            target = os.path.realpath(path)
+            if not Path(target).is_relative_to(self.root):
+                return SourceFile(rel, "", None, _outside(rel, str(path.readlink())))
+        try:
+            size = path.stat().st_size
+            if size > max_size:
+                return SourceFile(rel, "", None, _too_large(rel, size, max_size))
+            data = path.read_bytes()
+        except OSError as exc:
+            return SourceFile(rel, "", None, P.error(rel, "unreadable-file",
+                                                     f"cannot read the file: {exc.strerror}"))
+        bad = check_content(rel, data)
+        return SourceFile(rel, blob_id(data), None if bad else data, bad)
+
+
+class GitTree:
+    """The files of one git revision, read from the object database."""
+
+    def __init__(self, repo: GitRepo, rev: str) -> None:
+        self.repo = repo
+        self.rev = rev
+        self.commit = repo.resolve(rev)
+        self.label = f"revision {rev}"
+
+    def read_settings(self) -> SourceFile | None:
+        entries = self.repo.tree(self.commit, (SETTINGS_FILE,))
+        return self._read(entries[0], {}, 10 * 1024 * 1024) if entries else None
+
+    def files(self, folders: tuple[str, ...], max_size: int) -> Iterator[SourceFile]:
+        entries = self.repo.tree(self.commit, folders)
+        by_path = {e.path: e for e in entries}
+        for entry in sorted(entries, key=lambda e: e.path):
+            name = entry.path.rsplit("/", 1)[-1]
+            if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
+                yield self._read(entry, by_path, max_size)
+
+    def _read(self, entry: TreeEntry, by_path: dict[str, TreeEntry], max_size: int) -> SourceFile:
+        if entry.mode == SYMLINK_MODE:
+            target = self.repo.read_blob(entry.blob_id).decode("utf-8", "replace")
+            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), target))
+            linked = by_path.get(resolved)
+            if target.startswith("/") or resolved.startswith("..") or linked is None:
+                return SourceFile(entry.path, "", None, _outside(entry.path, target))
+            entry = TreeEntry(entry.path, linked.mode, linked.blob_id, linked.size)
+        if entry.size > max_size:
+            return SourceFile(entry.path, "", None, _too_large(entry.path, entry.size, max_size))
+        data = self.repo.read_blob(entry.blob_id)
+        bad = check_content(entry.path, data)
+        return SourceFile(entry.path, entry.blob_id, None if bad else data, bad)

@@ -1,0 +1,1 @@
+"""Helpers shared by the tests: build repositories in tmp_path, run the CLI."""
