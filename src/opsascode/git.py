@@ -49,8 +49,11 @@ class GitRepo:
         import git
 
         try:
-            return str(self._repo.rev_parse(f"{rev}^{{commit}}").hexsha)
-        except (git.BadName, git.BadObject, ValueError, git.GitCommandError):
+            # ``--end-of-options``: a revision that starts with "-" is not an option.
+            out = self._repo.git.rev_parse("--verify", "--quiet", "--end-of-options",
+                                           f"{rev}^{{commit}}")
+            return str(out).strip()
+        except git.GitCommandError:
             hint = ""
             if self._repo.git.rev_parse("--is-shallow-repository").strip() == "true":
                 hint = " (this is a shallow clone: `git fetch --unshallow` or a deeper fetch)"
