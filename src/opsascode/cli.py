@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="print the JSON Schema of a kind (default: a file)")
     schema.add_argument("kind", nargs="?", default=None,
                         help="a kind (database, change, ...), record, records or settings")
+    schema.add_argument("--output-dir", metavar="DIR", type=Path, default=None,
+                        help="write every schema to DIR/<kind>.json (for editors)")
     return parser
 
 
@@ -55,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "schema":
             from opsascode.commands.schema import schema
 
-            return schema(args.kind)
+            return schema(args.kind, args.output_dir)
         parser.error(f"unknown command {args.command}")  # pragma: no cover
         return 2
 

@@ -86,7 +86,8 @@ class Change(Record):
     implementation_plan: str | None = None
     test_plan: str | None = None
     rollback_plan: str | None = Field(
-        default=None, description="Required for normal and emergency changes."
+        default=None,
+        description="How to undo the change; required for normal and emergency changes.",
     )
     status: ChangeStatus = "requested"
     implemented_at: Timestamp | None = None
