@@ -30,6 +30,14 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("--rev", metavar="REV", default=None,
                           help="validate a git revision instead of the working tree")
 
+    impact = sub.add_parser("impact", help="blast radius of assets or of a change")
+    impact.add_argument("ids", nargs="+", metavar="ID", help="asset ids or a change id")
+    impact.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
+    impact.add_argument("--effect", choices=("outage", "degraded"), default="outage",
+                        help="what happens to the given assets (changes bring their own)")
+    impact.add_argument("--rev", metavar="REV", default=None,
+                        help="read the repository at a git revision")
+
     schema = sub.add_parser("schema", help="print the JSON Schema of a kind (default: a file)")
     schema.add_argument("kind", nargs="?", default=None,
                         help="a kind (database, change, ...), record, records or settings")
@@ -54,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from opsascode.commands.validate import validate
 
             return validate(options, _default_format(args.format), rev=args.rev)
+        if args.command == "impact":
+            from opsascode.commands.impact import impact
+
+            return impact(options, args.ids, args.format, args.effect, args.rev)
         if args.command == "schema":
             from opsascode.commands.schema import schema
 

@@ -23,6 +23,8 @@ class DependencyGraph:
         for asset in assets:
             graph.add_node(asset.id, kind=asset.kind)
         self._graph = graph
+        #: cluster id -> (members, min_available), for redundancy rules
+        self.clusters: dict[str, tuple[tuple[str, ...], int]] = {}
 
     @classmethod
     def build(cls, assets: Iterable[AssetBase]) -> DependencyGraph:
@@ -34,6 +36,8 @@ class DependencyGraph:
                 if dep.id in known:
                     self._graph.add_edge(asset.id, dep.id, relation=dep.relation)
             if isinstance(asset, Cluster):
+                members = tuple(dict.fromkeys(m for m in asset.members if m in known))
+                self.clusters[asset.id] = (members, asset.min_available)
                 for member in asset.members:
                     if member in known:
                         self._graph.add_edge(asset.id, member, relation=MEMBER)
@@ -48,6 +52,22 @@ class DependencyGraph:
 
     def dependencies(self, node: str) -> list[str]:
         return sorted(self._graph.successors(node))
+
+    def dependents_by_relation(self, node: str) -> list[tuple[str, str]]:
+        """``(dependent, relation)`` for every asset that needs ``node`` directly."""
+        edges = self._graph.in_edges(node, data="relation")
+        return sorted((source, relation) for source, _, relation in edges)
+
+    def dependencies_by_relation(self, node: str) -> list[tuple[str, str]]:
+        """``(dependency, relation)`` for everything ``node`` needs directly."""
+        edges = self._graph.out_edges(node, data="relation")
+        return sorted((target, relation) for _, target, relation in edges)
+
+    def kind(self, node: str) -> str:
+        return str(self._graph.nodes[node]["kind"])
+
+    def nodes(self) -> list[str]:
+        return sorted(self._graph.nodes)
 
     def in_degree(self, node: str) -> int:
         return int(self._graph.in_degree(node))
