@@ -100,20 +100,35 @@ def _dependency(value: Any) -> Any:
 
 
 class Cost(Model):
-    amount: float = Field(ge=0, strict=False, description="Running cost for the period.")
-    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217 code.")
-    period: Literal["month", "year"] = Field(default="month")
+    """Running cost of an asset: an amount per month or per year."""
+
+    amount: float = Field(
+        ge=0, strict=False, description="Running cost for the period, in `currency`."
+    )
+    currency: str = Field(
+        default="EUR", pattern=r"^[A-Z]{3}$", description="Currency, an ISO 4217 code such as EUR."
+    )
+    period: Literal["month", "year"] = Field(
+        default="month", description="Period the amount covers: month or year."
+    )
 
 
 class AssetBase(Record):
     """Fields every configuration item has."""
 
-    id: AssetId
+    id: AssetId = Field(
+        description="Unique id: 1-63 characters of [a-z0-9] separated by single - _ or ."
+    )
     name: str | None = Field(default=None, description="Human-readable name.")
-    description: str | None = None
+    description: str | None = Field(default=None, description="What the asset is and does.")
     owner: AssetId | None = Field(default=None, description="Id of the owning team.")
-    environment: Environment = Field(default="production")
-    tier: Tier | None = Field(default=None, description="Criticality; required for services.")
+    environment: Environment = Field(
+        default="production",
+        description="Where the asset runs: production, staging, test or development.",
+    )
+    tier: Tier | None = Field(
+        default=None, description="Criticality, 0 mission-critical .. 3 low; required for services."
+    )
     version: str | None = Field(
         default=None, description="Version, always a string: quote it ('15.10')."
     )
@@ -121,12 +136,19 @@ class AssetBase(Record):
         default_factory=list,
         description="What this asset needs: ids, or {id, relation, description}.",
     )
-    lifecycle: Lifecycle = Field(default="live")
-    last_verified: date | None = Field(
-        default=None, strict=False, description="When the record was last checked against reality."
+    lifecycle: Lifecycle = Field(
+        default="live",
+        description="Lifecycle stage: planned, building, live, retiring or retired.",
     )
-    location: str | None = None
-    vendor: str | None = None
+    last_verified: date | None = Field(
+        default=None,
+        strict=False,
+        description="Date (YYYY-MM-DD) the record was last checked against reality.",
+    )
+    location: str | None = Field(
+        default=None, description="Where the asset is, e.g. a data centre, site or cloud region."
+    )
+    vendor: str | None = Field(default=None, description="Vendor or supplier of the asset.")
     cost: Cost | None = Field(default=None, description="Running cost of this asset.")
     maintenance_windows: list[str] = Field(
         default_factory=list,
@@ -167,14 +189,16 @@ class Asset(AssetBase):
         "cache",
         "middleware",
         "other",
-    ]
+    ] = Field(description="The asset kind; `other` needs a `type`.")
     type: str | None = Field(default=None, description="What an asset of kind `other` is.")
-    ip: str | None = None
-    hostname: str | None = None
+    ip: str | None = Field(default=None, description="IP address of the asset.")
+    hostname: str | None = Field(default=None, description="Host name (FQDN) of the asset.")
     os: str | None = Field(default=None, description="Operating system, e.g. 'Debian 12'.")
-    cpu: int | None = Field(default=None, ge=0)
-    memory_gb: float | None = Field(default=None, ge=0, strict=False)
-    capacity_gb: float | None = Field(default=None, ge=0, strict=False)
+    cpu: int | None = Field(default=None, ge=0, description="Number of CPU cores.")
+    memory_gb: float | None = Field(default=None, ge=0, strict=False, description="Memory, in GB.")
+    capacity_gb: float | None = Field(
+        default=None, ge=0, strict=False, description="Storage capacity, in GB."
+    )
 
     @model_validator(mode="after")
     def _other_needs_type(self) -> Asset:
@@ -186,7 +210,7 @@ class Asset(AssetBase):
 class Service(AssetBase):
     """A business service: what users see and what SLAs are about."""
 
-    kind: Literal["service"]
+    kind: Literal["service"] = Field(description="Always `service`.")
     tier: Tier = Field(description="Criticality: 0 mission-critical .. 3 low.")
     sla: AssetId | None = Field(default=None, description="Id of the SLA the service is held to.")
     users: int | None = Field(default=None, ge=0, description="Number of users (business weight).")
@@ -199,15 +223,20 @@ class Cluster(AssetBase):
     """A redundant group: dependents are cut off only when fewer than
     ``min_available`` members stay available (iTop's redundancy)."""
 
-    kind: Literal["cluster"]
-    members: list[AssetId] = Field(min_length=1, description="The redundant members.")
+    kind: Literal["cluster"] = Field(description="Always `cluster`.")
+    members: list[AssetId] = Field(min_length=1, description="Ids of the redundant member assets.")
     min_available: int = Field(
         default=1, ge=1, description="Members that must stay up for the cluster to serve."
     )
-    mode: Literal["active-active", "active-passive"] = Field(default="active-active")
+    mode: Literal["active-active", "active-passive"] = Field(
+        default="active-active",
+        description="How members share the work: active-active or active-passive.",
+    )
 
 
 class SigningKey(Model):
+    """An SSH public key with which a team member signs approval commits."""
+
     member: Handle = Field(description="The member the key belongs to.")
     key: str = Field(
         pattern=r"^(ssh-(ed25519|rsa)|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh.com) ",
@@ -218,20 +247,28 @@ class SigningKey(Model):
 class Team(Record):
     """A team: members, leads and the roles approval rules refer to."""
 
-    kind: Literal["team"]
-    id: AssetId
-    name: str | None = None
-    description: str | None = None
-    members: list[Handle] = Field(default_factory=list, description="Code-host handles.")
-    leads: list[Handle] = Field(default_factory=list, description="Leads, also members.")
+    kind: Literal["team"] = Field(description="Always `team`.")
+    id: AssetId = Field(description="Unique team id, e.g. team-dba.")
+    name: str | None = Field(default=None, description="Human-readable team name.")
+    description: str | None = Field(default=None, description="What the team does.")
+    members: list[Handle] = Field(
+        default_factory=list, description="Code-host (GitHub) handles of the members."
+    )
+    leads: list[Handle] = Field(
+        default_factory=list, description="Handles of the team leads; they must also be members."
+    )
     roles: list[
         Literal["management", "tech-support", "service-desk", "qa", "cab", "security", "other"]
     ] = Field(default_factory=list, description="Roles the team plays in the service plan.")
     parent: AssetId | None = Field(default=None, description="Id of the parent team.")
-    email: str | None = None
-    chat: str | None = None
-    on_call: Handle | None = None
+    email: str | None = Field(default=None, description="Contact email address of the team.")
+    chat: str | None = Field(default=None, description="Chat channel of the team, e.g. #dba.")
+    on_call: Handle | None = Field(
+        default=None, description="Handle of the member currently on call."
+    )
     signing_keys: list[SigningKey] = Field(
         default_factory=list, description="Per-member SSH keys for signed approvals."
     )
-    attributes: dict[str, Any] = Field(default_factory=dict)
+    attributes: dict[str, Any] = Field(
+        default_factory=dict, description="Free-form data; not checked."
+    )

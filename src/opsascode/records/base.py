@@ -133,8 +133,8 @@ class Model(BaseModel):
 class Record(Model):
     """Base of every top-level record: it has an ``id`` and a ``kind``."""
 
-    id: str
-    kind: str
+    id: str = Field(description="Unique id of the record across the repository.")
+    kind: str = Field(description="What the record is; decides which fields it has.")
 
     @property
     def is_asset(self) -> bool:

@@ -8,11 +8,16 @@ from opsascode.records.base import Model
 
 
 class Folders(Model):
-    inventory: str = "inventory"
-    policies: str = "policies"
-    changes: str = "changes"
-    incidents: str = "incidents"
-    problems: str = "problems"
+    """Folder names of the operations repository, relative to its root."""
+
+    inventory: str = Field(default="inventory", description="Folder of assets, clusters and teams.")
+    policies: str = Field(
+        default="policies",
+        description="Folder of approval rules, risk model, calendars, SLAs and other policies.",
+    )
+    changes: str = Field(default="changes", description="Folder of change requests.")
+    incidents: str = Field(default="incidents", description="Folder of incidents.")
+    problems: str = Field(default="problems", description="Folder of problems.")
 
     def all(self) -> tuple[str, ...]:
         return (self.inventory, self.policies, self.changes, self.incidents, self.problems)
@@ -24,13 +29,17 @@ class Settings(Model):
     version: int = Field(default=1, ge=1, le=1, description="Format version of the repository.")
     name: str | None = Field(default=None, description="Name of the organisation.")
     timezone: str = Field(default="UTC", description="Default IANA timezone for reports.")
-    default_branch: str = Field(default="main")
-    folders: Folders = Field(default_factory=Folders)
+    default_branch: str = Field(
+        default="main", description="Branch that changes merge into; the default base revision."
+    )
+    folders: Folders = Field(
+        default_factory=Folders, description="Folder names, where they differ from the defaults."
+    )
     max_file_size: int = Field(
         default=10 * 1024 * 1024, ge=1, description="Files larger than this (bytes) are refused."
     )
     stale_after_days: int = Field(
-        default=365, ge=1, description="Warn when `last_verified` is older than this."
+        default=365, ge=1, description="Warn when `last_verified` is older than this many days."
     )
     max_alias_expansion: int = Field(
         default=100_000, ge=1, description="Refuse YAML whose aliases expand past this many nodes."
