@@ -179,3 +179,28 @@ def test_cached_problems_are_reported_again(tmp_path: Path) -> None:
     second = load(WorkingTree(root), cache=cache)
     assert [p.code for p in first.problems] == [p.code for p in second.problems]
     assert "ambiguous-scalar" in [p.code for p in second.problems]
+
+
+def test_a_loader_parses_each_blob_once_across_revisions(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from opsascode import loader as loader_module
+    from opsascode import yamlio
+
+    root = _git_repo(tmp_path)
+    (root / "inventory" / "assets.yaml").write_text(
+        (root / "inventory" / "assets.yaml").read_text().replace("1.2", "1.3"))
+    commit_all(root, "bump")
+    parsed: list[bytes] = []
+    real_parse = yamlio.parse
+
+    def counting_parse(data: bytes, **kwargs: int) -> object:
+        parsed.append(data)
+        return real_parse(data, **kwargs)
+
+    monkeypatch.setattr(loader_module.yamlio, "parse", counting_parse)
+    shared = loader_module.Loader()
+    base = shared.load(GitTree(GitRepo(root), "HEAD~1"))
+    head = shared.load(GitTree(GitRepo(root), "HEAD"))
+    assert len(parsed) == 3  # two files in base, one changed file in head
+    assert base.records["team-ops"] is head.records["team-ops"]
+    assert base.records["app-shop"] != head.records["app-shop"]

@@ -1,8 +1,11 @@
 """Load a tree into a :class:`Repository`: read, parse, validate; problems as data.
 
 The fast path parses with libyaml (through :mod:`opsascode.yamlio`) with the garbage
-collector off, reuses parsed files from the blob-id cache, and validates records
-with pydantic. Positions are recovered afterwards, only for files with problems.
+collector paused, reuses parsed files from the blob-id cache on disk, and validates
+records with pydantic. Each file becomes a :class:`FileResult`, kept in memory by
+(path, blob id): loading a second revision (``plan`` loads base and head) costs only
+the files that differ. Positions are recovered at the end, only for files that have
+problems.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -18,13 +22,26 @@ from opsascode import problems as P
 from opsascode import yamlio
 from opsascode.cache import ParseCache
 from opsascode.problems import Loc
-from opsascode.records import record_adapter
+from opsascode.records import Record, record_adapter
 from opsascode.records.settings import Settings
 from opsascode.repository import Origin, Repository
 from opsascode.schema_errors import problems_from_error, quote_hint
 from opsascode.tree import SourceFile, Tree
 
 Progress = Callable[[int], None]
+
+_NOT_A_RECORD = (
+    "a record is a mapping with `id` and `kind`; a file holds one record or a list of them"
+)
+
+
+@dataclass
+class FileResult:
+    """What one file contributes: valid records, ids of invalid ones, problems."""
+
+    records: list[tuple[Loc, Record]] = field(default_factory=list)
+    invalid_ids: list[str] = field(default_factory=list)
+    problems: list[P.Problem] = field(default_factory=list)
 
 
 @contextmanager
@@ -40,127 +57,141 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+class Loader:
+    """Loads trees; one instance shares parsed and validated files between trees."""
+
+    def __init__(self, cache: ParseCache | None = None) -> None:
+        self.cache = cache
+        self._results: dict[tuple[str, str], FileResult] = {}
+        self._adapter = record_adapter()
+
+    def load(self, tree: Tree, progress: Progress | None = None) -> Repository:
+        repo = Repository()
+        repo.settings = self._settings(tree, repo)
+        limits = repo.settings
+        with _gc_paused():
+            for source in tree.files(limits.folders.all(), limits.max_file_size):
+                repo.files += 1
+                self._add(repo, source, self._result(source, limits))
+                if progress:
+                    progress(repo.files)
+        repo.problems = locate(repo, repo.problems)
+        return repo
+
+    def _result(self, source: SourceFile, settings: Settings) -> FileResult:
+        key = (source.path, source.blob_id)
+        if source.blob_id and key in self._results:
+            return self._results[key]
+        source = source.read()
+        result = self._file_result(source, settings)
+        if source.blob_id:
+            self._results[key] = result
+        return result
+
+    def _add(self, repo: Repository, source: SourceFile, result: FileResult) -> None:
+        if source.data is not None:
+            repo.sources[source.path] = source.data
+        elif source.reader is not None:
+            repo.readers[source.path] = source.read
+        repo.problems.extend(result.problems)
+        repo.invalid_ids.update(result.invalid_ids)
+        for loc, record in result.records:
+            first = repo.origins.get(record.id)
+            if first is not None:
+                repo.problems.append(_duplicate(repo, source.path, loc, record.id, first))
+                continue
+            repo.records[record.id] = record
+            repo.origins[record.id] = Origin(source.path, loc)
+
+    def _parse(self, source: SourceFile, settings: Settings, result: FileResult) -> Any:
+        """The file's data, or ``_FAILED`` (with the problems added to ``result``)."""
+        assert source.data is not None
+        cached = self.cache.get(source.blob_id) if self.cache else None
+        if cached is None:
+            try:
+                value, issues = yamlio.parse(source.data,
+                                             max_expansion=settings.max_alias_expansion)
+                cached = (True, value, issues)
+            except yamlio.YamlError as exc:
+                cached = (False, None, [exc.issue])
+            if self.cache:
+                self.cache.put(source.blob_id, cached)
+        ok, value, issues = cached
+        result.problems.extend(
+            P.error(source.path, i.code, i.message, line=i.line, column=i.column)
+            for i in issues)
+        return value if ok else _FAILED
+
+    def _file_result(self, source: SourceFile, settings: Settings) -> FileResult:
+        result = FileResult()
+        if source.problem or source.data is None:
+            result.problems.extend([source.problem] if source.problem else [])
+            return result
+        value = self._parse(source, settings, result)
+        if value is _FAILED:
+            return result
+        if value is None:
+            result.problems.append(P.warning(source.path, "empty-file",
+                                             "the file holds no records; remove it",
+                                             line=1, column=1))
+        elif isinstance(value, dict):
+            self._validate(source.path, (), value, result)
+        elif isinstance(value, list):
+            for index, raw in enumerate(value):
+                self._validate(source.path, (index,), raw, result)
+        else:
+            result.problems.append(P.error(source.path, "not-a-record", _NOT_A_RECORD, loc=()))
+        return result
+
+    def _validate(self, path: str, loc: Loc, raw: Any, result: FileResult) -> None:
+        if not isinstance(raw, dict):
+            result.problems.append(P.error(path, "not-a-record", _NOT_A_RECORD, loc=loc))
+            return
+        try:
+            record = self._adapter.validate_python(raw)
+        except ValidationError as exc:
+            result.problems.extend(problems_from_error(path, loc, raw, exc))
+            if isinstance(raw.get("id"), str):
+                result.invalid_ids.append(raw["id"])
+            return
+        result.records.append((loc, record))
+
+    def _settings(self, tree: Tree, repo: Repository) -> Settings:
+        source = tree.read_settings()
+        if source is None:
+            return Settings()
+        result = FileResult()
+        if source.problem or source.data is None:
+            repo.problems.extend([source.problem] if source.problem else [])
+            return Settings()
+        repo.sources[source.path] = source.data
+        value = self._parse(source, Settings(), result)
+        repo.problems.extend(result.problems)
+        if value is _FAILED or value is None:
+            return Settings()
+        try:
+            return Settings.model_validate(value)
+        except ValidationError as exc:
+            repo.problems.extend(problems_from_error(source.path, (), value, exc, "settings"))
+            return Settings()
+
+
+_FAILED = object()
+
+
 def load(tree: Tree, *, cache: ParseCache | None = None, progress: Progress | None = None
          ) -> Repository:
-    repo = Repository()
-    repo.settings = _load_settings(tree, repo, cache)
-    adapter = record_adapter()
-    with _gc_paused():
-        for source in tree.files(repo.settings.folders.all(), repo.settings.max_file_size):
-            repo.files += 1
-            _load_file(source, repo, adapter, cache)
-            if progress:
-                progress(repo.files)
-    repo.problems = locate(repo, repo.problems)
-    return repo
+    """Load one tree (a convenience for commands that need only one)."""
+    return Loader(cache).load(tree, progress)
 
 
-def _parse(source: SourceFile, repo: Repository, cache: ParseCache | None
-           ) -> tuple[bool, Any]:
-    """Parse one file; returns (ok, data) and records parse problems."""
-    assert source.data is not None
-    cached = cache.get(source.blob_id) if cache else None
-    if cached is None:
-        try:
-            value, issues = yamlio.parse(source.data,
-                                         max_expansion=repo.settings.max_alias_expansion)
-        except yamlio.YamlError as exc:
-            issues, value = [exc.issue], None
-            if cache:
-                cache.put(source.blob_id, (False, None, issues))
-            _add_issues(source.path, issues, repo)
-            return False, None
-        if cache:
-            cache.put(source.blob_id, (True, value, issues))
-        cached = (True, value, issues)
-    ok, value, issues = cached
-    _add_issues(source.path, issues, repo)
-    return ok, value
-
-
-def _add_issues(path: str, issues: list[yamlio.YamlIssue], repo: Repository) -> None:
-    for issue in issues:
-        repo.problems.append(P.error(path, issue.code, issue.message, line=issue.line,
-                                     column=issue.column))
-
-
-def _load_settings(tree: Tree, repo: Repository, cache: ParseCache | None) -> Settings:
-    source = tree.read_settings()
-    if source is None:
-        return Settings()
-    if source.problem:
-        repo.problems.append(source.problem)
-        return Settings()
-    repo.sources[source.path] = source.data or b""
-    ok, value = _parse(source, repo, cache)
-    if not ok:
-        return Settings()
-    if value is None:
-        return Settings()
-    try:
-        return Settings.model_validate(value)
-    except ValidationError as exc:
-        repo.problems.extend(problems_from_error(source.path, (), value, exc, "settings"))
-        return Settings()
-
-
-def _load_file(source: SourceFile, repo: Repository, adapter: Any,
-               cache: ParseCache | None) -> None:
-    if source.problem or source.data is None:
-        if source.problem:
-            repo.problems.append(source.problem)
-        return
-    repo.sources[source.path] = source.data
-    ok, value = _parse(source, repo, cache)
-    if not ok:
-        return
-    if value is None:
-        repo.problems.append(P.warning(source.path, "empty-file",
-                                       "the file holds no records; remove it", line=1, column=1))
-        return
-    if isinstance(value, dict):
-        _add_record(source.path, (), value, repo, adapter)
-    elif isinstance(value, list):
-        for index, raw in enumerate(value):
-            _add_record(source.path, (index,), raw, repo, adapter)
-    else:
-        repo.problems.append(P.error(source.path, "not-a-record", _NOT_A_RECORD, loc=()))
-
-
-_NOT_A_RECORD = (
-    "a record is a mapping with `id` and `kind`; a file holds one record or a list of them"
-)
-
-
-def _add_record(path: str, loc: Loc, raw: Any, repo: Repository, adapter: Any) -> None:
-    if not isinstance(raw, dict):
-        repo.problems.append(P.error(path, "not-a-record", _NOT_A_RECORD, loc=loc))
-        return
-    raw_id = raw.get("id")
-    try:
-        record = adapter.validate_python(raw)
-    except ValidationError as exc:
-        repo.problems.extend(problems_from_error(path, loc, raw, exc))
-        if isinstance(raw_id, str):
-            repo.invalid_ids.add(raw_id)
-        return
-    first = repo.origins.get(record.id)
-    if first is not None:
-        repo.problems.append(P.error(
-            path, "duplicate-id",
-            f"id {record.id!r} is already used by the record in {first.file}"
-            f"{_line_suffix(repo, first)}; ids are unique across the repository, rename one",
-            loc=(*loc, "id")))
-        return
-    repo.records[record.id] = record
-    repo.origins[record.id] = Origin(path, loc)
-
-
-def _line_suffix(repo: Repository, origin: Origin) -> str:
-    data = repo.sources.get(origin.file)
-    if data is None:
-        return ""
-    return f" line {yamlio.Document(data).locate((*origin.loc, 'id')).line}"
+def _duplicate(repo: Repository, path: str, loc: Loc, record_id: str, first: Origin
+               ) -> P.Problem:
+    data = repo.source(first.file)
+    line = f" line {yamlio.Document(data).locate((*first.loc, 'id')).line}" if data else ""
+    return P.error(path, "duplicate-id",
+                   f"id {record_id!r} is already used by the record in {first.file}{line}; "
+                   "ids are unique across the repository, rename one", loc=(*loc, "id"))
 
 
 def locate(repo: Repository, problems: list[P.Problem]) -> list[P.Problem]:
@@ -175,7 +206,7 @@ def locate(repo: Repository, problems: list[P.Problem]) -> list[P.Problem]:
         if problem.loc is None:
             result.append(problem)
             continue
-        data = repo.sources.get(problem.file)
+        data = repo.source(problem.file)
         if data is None:
             result.append(problem.located(1, 1))
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -27,6 +27,7 @@ from opsascode.records import (
 )
 from opsascode.records.assets import AssetBase
 from opsascode.records.settings import Settings
+from opsascode.tree import SourceFile
 
 R = TypeVar("R", bound=Record)
 
@@ -51,9 +52,18 @@ class Repository:
     #: not reported again as dangling.
     invalid_ids: set[str] = field(default_factory=set)
     problems: list[Problem] = field(default_factory=list)
-    #: File contents, kept to recover positions of problems found later.
+    #: File contents (or how to read them), to recover positions of problems found
+    #: later; only the files with problems are ever read again.
     sources: dict[str, bytes] = field(default_factory=dict)
+    readers: dict[str, Callable[[], SourceFile]] = field(default_factory=dict)
     files: int = 0
+
+    def source(self, path: str) -> bytes | None:
+        if path not in self.sources and path in self.readers:
+            data = self.readers.pop(path)().data
+            if data is not None:
+                self.sources[path] = data
+        return self.sources.get(path)
 
     def of_type(self, cls: type[R]) -> Iterator[R]:
         for record in self.records.values():

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -25,10 +26,20 @@ YAML_SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True)
 class SourceFile:
+    """One file of a tree. ``data`` is None when the file was refused (``problem``)
+    or not read yet: then ``read()`` reads it, so a loader that already knows the
+    blob (by its id) never pays for reading it again."""
+
     path: str  # relative, with / separators
     blob_id: str
-    data: bytes | None  # None when the file was refused
+    data: bytes | None
     problem: P.Problem | None = None
+    reader: Callable[[], SourceFile] | None = field(default=None, compare=False)
+
+    def read(self) -> SourceFile:
+        if self.data is not None or self.problem is not None or self.reader is None:
+            return self
+        return self.reader()
 
 
 class Tree(Protocol):
@@ -133,8 +144,15 @@ class GitTree:
         by_path = {e.path: e for e in entries}
         for entry in sorted(entries, key=lambda e: e.path):
             name = entry.path.rsplit("/", 1)[-1]
-            if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
+            if not name.endswith(YAML_SUFFIXES) or name.startswith("."):
+                continue
+            if entry.mode == SYMLINK_MODE:
                 yield self._read(entry, by_path, max_size)
+            elif entry.size > max_size:
+                yield SourceFile(entry.path, "", None, _too_large(entry.path, entry.size, max_size))
+            else:
+                yield SourceFile(entry.path, entry.blob_id, None,
+                                 reader=partial(self._read, entry, by_path, max_size))
 
     def _read(self, entry: TreeEntry, by_path: dict[str, TreeEntry], max_size: int) -> SourceFile:
         if entry.mode == SYMLINK_MODE:
