@@ -80,8 +80,11 @@ def test_schema_of_a_kind(capsys: Any) -> None:
     result = run_cli(capsys, "schema", "database")
     schema = result.json()
     assert result.code == 0
-    assert schema["properties"]["kind"] == {"const": "database", "type": "string"}
-    assert schema["additionalProperties"] is False
+    one, many = schema["anyOf"]
+    assert one["properties"]["kind"] == {"const": "database", "type": "string"}
+    assert one["additionalProperties"] is False
+    assert many == {"type": "array", "items": one}
+    assert one["properties"]["depends_on"]["items"]["anyOf"][0]["type"] == "string"
 
 
 def test_schema_of_unknown_kind_is_a_usage_error(capsys: Any) -> None:

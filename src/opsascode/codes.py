@@ -59,6 +59,8 @@ CODES: dict[str, str] = {
     "interval-ends-before-start": "an outage or pause that ends before it starts",
     "missing-resolved-at": "a resolved or closed incident without `resolved_at`",
     "inconsistent-link": "a problem and an incident that disagree about their link",
+    # branches (plan)
+    "undeclared-modification": "an asset or team changed with no change request targeting it",
     # policies
     "duplicate-policy": "a second approval policy, risk model, priority matrix or KPI target set",
     "duplicate-rule": "two approval rules with the same name",
