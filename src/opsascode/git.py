@@ -64,6 +64,36 @@ class GitRepo:
         out = self._repo.git.ls_tree("-r", "-l", "--full-tree", "-z", commit, "--", *folders)
         return list(_parse_ls_tree(out))
 
+    def merge_base(self, a: str, b: str) -> str | None:
+        import git
+
+        try:
+            return str(self._repo.git.merge_base(self.resolve(a), self.resolve(b))).strip()
+        except git.GitCommandError:
+            return None
+
+    def default_base(self, default_branch: str) -> str:
+        """The merge base of HEAD with the default branch (local, else origin's)."""
+        for candidate in (default_branch, f"origin/{default_branch}"):
+            try:
+                self.resolve(candidate)
+            except FatalError:
+                continue
+            base = self.merge_base(candidate, "HEAD")
+            if base:
+                return base
+        raise FatalError(
+            f"cannot find the default branch {default_branch!r} (nor origin/{default_branch}) "
+            "to compare with; pass --base REV, or fetch it (`git fetch origin "
+            f"{default_branch}`; in a shallow clone also `git fetch --deepen=100`)"
+        )
+
+    def changed_paths(self, base: str, head: str) -> list[str]:
+        """Files that differ between two commits (renames as delete + add)."""
+        out = self._repo.git.diff("--name-only", "--no-renames", "-z", self.resolve(base),
+                                  self.resolve(head), "--")
+        return sorted(p for p in str(out).split("\0") if p)
+
     def read_blob(self, blob_id: str) -> bytes:
         stream = self._repo.odb.stream(bytes.fromhex(blob_id))
         data: bytes = stream.read()

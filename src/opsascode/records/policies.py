@@ -331,6 +331,11 @@ class RiskWeights(Model):
     track_record_max: int = Field(
         default=10, ge=0, description="Points for a poor track record (success score 0)."
     )
+    degraded_share: float = Field(
+        default=0.5, ge=0, le=1, strict=False,
+        description="Share of the tier, service and user points counted for a service that "
+        "is only degraded (an outage counts in full).",
+    )
 
     @field_validator("tier")
     @classmethod
