@@ -17,6 +17,8 @@ GIT_ENV = {
     "GIT_AUTHOR_EMAIL": "author@example.com",
     "GIT_COMMITTER_NAME": "Test Committer",
     "GIT_COMMITTER_EMAIL": "committer@example.com",
+    "GIT_AUTHOR_DATE": "2026-11-20T12:00:00+01:00",
+    "GIT_COMMITTER_DATE": "2026-11-20T12:00:00+01:00",
     "GIT_CONFIG_NOSYSTEM": "1",
     "GIT_CONFIG_GLOBAL": os.devnull,
 }

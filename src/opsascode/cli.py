@@ -5,10 +5,18 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 from opsascode import __version__, error_handler
 from opsascode.workspace import Options
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +46,23 @@ def _parser() -> argparse.ArgumentParser:
     impact.add_argument("--rev", metavar="REV", default=None,
                         help="read the repository at a git revision")
 
+    plan = sub.add_parser("plan", help="what a branch changes: impact, risk, conflicts")
+    plan.add_argument("--base", metavar="REV", default=None,
+                      help="base revision (default: merge base with the default branch)")
+    plan.add_argument("--head", metavar="REV", default=None, help="head revision (HEAD)")
+    plan.add_argument("--also", metavar="REV", nargs="*", default=[],
+                      help="other branches whose changes may conflict")
+    plan.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+    calendar = sub.add_parser("calendar", help="export the change schedule as text or iCalendar")
+    calendar.add_argument("--format", choices=("text", "ics"), default="text")
+    calendar.add_argument("--since", metavar="DATE", type=_day, default=None,
+                          help="first day, YYYY-MM-DD in the repository's timezone")
+    calendar.add_argument("--until", metavar="DATE", type=_day, default=None,
+                          help="last day (included), YYYY-MM-DD")
+    calendar.add_argument("--no-maintenance", action="store_true",
+                          help="leave out the occurrences of maintenance windows")
+
     schema = sub.add_parser("schema", help="print the JSON Schema of a kind (default: a file)")
     schema.add_argument("kind", nargs="?", default=None,
                         help="a kind (database, change, ...), record, records or settings")
@@ -66,6 +91,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             from opsascode.commands.impact import impact
 
             return impact(options, args.ids, args.format, args.effect, args.rev)
+        if args.command == "plan":
+            from opsascode.commands.plan import plan
+
+            return plan(options, args.format, args.base, args.head, args.also)
+        if args.command == "calendar":
+            from opsascode.commands.calendar import calendar
+
+            return calendar(options, args.format, args.since, args.until,
+                            maintenance=not args.no_maintenance)
         if args.command == "schema":
             from opsascode.commands.schema import schema
 

@@ -61,6 +61,7 @@ CODES: dict[str, str] = {
     "inconsistent-link": "a problem and an incident that disagree about their link",
     # branches (plan)
     "undeclared-modification": "an asset or team changed with no change request targeting it",
+    "template-mismatch": "a standard change that does not stay inside its template",
     # policies
     "duplicate-policy": "a second approval policy, risk model, priority matrix or KPI target set",
     "duplicate-rule": "two approval rules with the same name",

@@ -91,5 +91,10 @@ def undeclared(diff: list[RecordChange], base: Repository, head: Repository,
             origin.file, "undeclared-modification",
             f"the branch {what} {record.kind} {item.id!r} in {origin.file}{fields}, but no "
             "change request in the branch targets it; add a change request with "
-            f"`targets: [{item.id}]`", loc=origin.loc)])
+            f"`targets: [{item.id}]`", loc=(*origin.loc, *_first_field(item)))])
     return sorted(problems)
+
+
+def _first_field(item: RecordChange) -> tuple[str, ...]:
+    """Point annotations at the first changed field (the record when added/removed)."""
+    return (item.fields[0].field.split(".")[0],) if item.fields else ()

@@ -4,7 +4,6 @@ a rule must surface in ``validate``, with file and line, not when the gate runs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from opsascode import problems as P
@@ -135,6 +134,9 @@ def _predicates(repo: Repository, file: str, loc: Loc, pred: Predicates) -> Iter
 
 
 def _calendar(repo: Repository, calendar: Calendar) -> Iterator[Problem]:
+    # dateutil and holidays live behind the calendars module, imported only when needed
+    from opsascode.calendars import holiday_error, rrule_error
+
     origin = repo.origins[calendar.id]
     for i, freeze in enumerate(calendar.freeze):
         if freeze.end <= freeze.start:
@@ -148,37 +150,15 @@ def _calendar(repo: Repository, calendar: Calendar) -> Iterator[Problem]:
                 yield P.error(origin.file, "window-ends-before-start",
                               f"{field} window {window.name!r} ends before it starts",
                               loc=(*here, "end"))
-            if window.rrule is not None and (bad := _rrule_error(window.rrule, window.start)):
+            if window.rrule is not None and (bad := rrule_error(window.rrule, window.start)):
                 yield P.error(origin.file, "invalid-rrule",
                               f"rrule of {field} window {window.name!r} is invalid: {bad}; "
                               "write an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=SU",
                               loc=(*here, "rrule"))
-    if calendar.holidays.country and (bad := _holiday_error(calendar)):
+    holidays = calendar.holidays
+    if holidays.country and (bad := holiday_error(holidays.country, holidays.subdivision)):
         yield P.error(origin.file, "unknown-country", bad,
                       loc=(*origin.loc, "holidays", "country"))
-
-
-def _rrule_error(rule: str, start: datetime) -> str | None:
-    from dateutil.rrule import rrulestr
-
-    try:
-        rrulestr(rule, dtstart=start)
-    except (ValueError, TypeError) as exc:
-        return str(exc) or "cannot parse it"
-    return None
-
-
-def _holiday_error(calendar: Calendar) -> str | None:
-    import holidays
-
-    country, sub = calendar.holidays.country, calendar.holidays.subdivision
-    supported = holidays.list_supported_countries()
-    if country not in supported:
-        return f"holidays.country {country!r} is not a supported ISO 3166 country code"
-    if sub is not None and sub not in supported[country]:
-        return (f"holidays.subdivision {sub!r} is not a subdivision of {country}; "
-                f"use one of {', '.join(supported[country])}")
-    return None
 
 
 def _window_names(repo: Repository) -> Iterator[Problem]:

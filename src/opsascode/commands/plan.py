@@ -1,0 +1,47 @@
+"""``opsascode plan``: diff, impact, risk and conflicts of a branch."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from typing import TextIO
+
+from opsascode.checks import run_checks
+from opsascode.diff import branch_changes, diff_repositories
+from opsascode.git import GitRepo
+from opsascode.loader import Loader, locate
+from opsascode.plan import Plan, build_plan
+from opsascode.records import Change
+from opsascode.report import plan as report
+from opsascode.tree import GitTree
+from opsascode.workspace import Options, find_root, open_cache
+
+
+def make_plan(options: Options, base: str | None, head: str | None,
+              also: list[str] | None = None, today: date | None = None) -> Plan:
+    root = find_root(options.directory)
+    git = GitRepo(root)
+    loader = Loader(open_cache(root, options))
+    head_rev = git.resolve(head or "HEAD")
+    head_repo = loader.load(GitTree(git, head_rev))
+    base_rev = git.resolve(base) if base else git.default_base(
+        head_repo.settings.default_branch)
+    base_repo = loader.load(GitTree(git, base_rev))
+    head_problems = head_repo.problems + locate(head_repo,
+                                                run_checks(head_repo, today or date.today()))
+    diff = diff_repositories(base_repo, head_repo)
+    others: list[Change] = []
+    for rev in also or []:
+        other = loader.load(GitTree(git, rev))
+        others += branch_changes(diff_repositories(base_repo, other), other)
+    return build_plan(base_repo, head_repo, diff, git.changed_paths(base_rev, head_rev),
+                      base_rev=base_rev, head_rev=head_rev, head_problems=head_problems,
+                      also=others)
+
+
+def plan(options: Options, fmt: str, base: str | None, head: str | None,
+         also: list[str] | None = None, out: TextIO | None = None) -> int:
+    result = make_plan(options, base, head, also)
+    render = {"json": report.as_json, "markdown": report.as_markdown}.get(fmt, report.as_text)
+    print(render(result), file=out or sys.stdout)
+    return 1 if result.has_findings else 0
