@@ -3,7 +3,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from testing.repos import MINIMAL, commit_all, git, init_git, write
 
 from opsascode.cache import ParseCache
 from opsascode.errors import FatalError
@@ -11,6 +10,7 @@ from opsascode.git import GitRepo
 from opsascode.loader import load
 from opsascode.records import Change, Service
 from opsascode.tree import GitTree, WorkingTree
+from testing.repos import MINIMAL, commit_all, git, init_git, write
 
 
 def test_loads_records_and_origins(tmp_path: Path) -> None:

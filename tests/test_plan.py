@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testing import estate
-from testing.repos import commit_all, git, init_git, write
 
 from opsascode.commands.plan import make_plan
 from opsascode.plan import ChangePlan, Plan
 from opsascode.report import plan as report
 from opsascode.workspace import Options
+from testing import estate
+from testing.repos import commit_all, git, init_git, write
 
 TODAY = date(2026, 11, 27)
 GOLDEN = Path(__file__).parent / "golden_outputs"

@@ -5,10 +5,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testing.repos import run_cli
 
 from opsascode.commands.schema import render
 from opsascode.schema import schema_names
+from testing.repos import run_cli
 
 SCHEMAS = Path(__file__).parent.parent / "schemas"
 

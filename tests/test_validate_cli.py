@@ -4,9 +4,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from testing.repos import MINIMAL, Result, run_cli, write
 
 from opsascode.report.escape import workflow_data, workflow_property
+from testing.repos import MINIMAL, Result, run_cli, write
 
 
 def validate(capsys: Any, root: Path, *extra: str) -> Result:
