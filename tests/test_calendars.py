@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from testing.repos import MINIMAL, write
 
 from opsascode.calendars import (
     BusinessCalendar,
@@ -23,6 +22,7 @@ from opsascode.loader import load
 from opsascode.records import Calendar, record_adapter
 from opsascode.records.assets import AssetBase
 from opsascode.tree import WorkingTree
+from testing.repos import MINIMAL, write
 
 BERLIN = ZoneInfo("Europe/Berlin")
 H = timedelta(hours=1)

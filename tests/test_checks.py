@@ -3,12 +3,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from testing.repos import MINIMAL, write
-
 from opsascode.checks import run_checks
 from opsascode.loader import load, locate
 from opsascode.problems import Problem
 from opsascode.tree import WorkingTree
+from testing.repos import MINIMAL, write
 
 TODAY = date(2026, 11, 27)
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from icalendar import Calendar
-from testing.repos import MINIMAL, write
 
 from opsascode.commands.calendar import calendar
 from opsascode.errors import FatalError, UsageError
@@ -16,6 +15,7 @@ from opsascode.report.schedule import one_line
 from opsascode.schedule import change_schedule
 from opsascode.tree import WorkingTree
 from opsascode.workspace import Options
+from testing.repos import MINIMAL, write
 
 TRICKY_TITLE = "Patch shop, cache; and DB\nnow: Grüße \u2013 \u65e5\u672c"
 
