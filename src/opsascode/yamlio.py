@@ -58,7 +58,7 @@ def _mark_position(mark: Any) -> tuple[int, int]:
 _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _INT = re.compile(r"^(?:[-+]?(?:0|[1-9][0-9]*)|[-+]?0x[0-9a-fA-F]+)$")
 _FLOAT = re.compile(
-    r"^(?:[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|[-+]?\.[0-9]+(?:[eE][-+][0-9]+)?"
+    r"^(?:[-+]?[0-9]+\.[0-9]*(?:[eE][-+][0-9]+)?|\.[0-9]+(?:[eE][-+][0-9]+)?"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
@@ -73,9 +73,12 @@ _AMBIGUOUS = re.compile(
     r"^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF"  # booleans in 1.1, strings in 1.2
     r"|[-+]?0[0-9_]+"  # 012: octal in 1.1, decimal in 1.2
     r"|[-+]?0o[0-7]+|[-+]?0b[01_]+|[-+]?0x[0-9a-fA-F]*_[0-9a-fA-F_]*"  # radix prefixes
-    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"  # 1:30 is 90 in 1.1 (sexagesimal)
+    r"|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+"  # 1:30 is 90 in 1.1 (sexagesimal)
+    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*"  # 1:30.5, a sexagesimal float
     r"|[-+]?[0-9][0-9_]*_[0-9_]*(?:\.[0-9_]*)?"  # 1_000: a number in 1.1 only
-    r"|[-+]?[0-9]+(?:\.[0-9]*)?[eE][0-9]+"  # 1e5: a float in 1.2 only
+    r"|[-+]?[0-9]+(?:\.[0-9]*)?[eE][0-9]+"  # 1e5, 1.5e3: floats in 1.2 only
+    r"|[-+]?[0-9]+[eE][-+][0-9]+"  # 1e-3: 1.1 needs a dot
+    r"|[-+]\.[0-9]+(?:[eE][-+]?[0-9]+)?"  # -.5: a string in 1.1
     r"|[-+]?[0-9]+\.[0-9]*_[0-9_]*)$"
 )
 
@@ -96,7 +99,7 @@ for _tag, _regexp, _first in (
     ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
     ("tag:yaml.org,2002:timestamp", _TIMESTAMP, "0123456789"),
     ("tag:yaml.org,2002:merge", re.compile(r"^(?:<<)$"), "<"),
-    (AMBIGUOUS_TAG, _AMBIGUOUS, "yYnNoO-+0123456789"),
+    (AMBIGUOUS_TAG, _AMBIGUOUS, "yYnNoO-+0123456789."),
 ):
     _Resolver.add_implicit_resolver(_tag, _regexp, list(_first))
 
@@ -157,12 +160,20 @@ class _Constructor(yaml.constructor.SafeConstructor):
         )
         return value
 
-    def construct_timestamp_checked(self, node: Any) -> Any:
+    def construct_checked(self, node: Any) -> Any:
+        """Build an int, float, bool or timestamp; a value that cannot be one (an
+        explicit ``!!int many``, a 5,000-digit number, 2026-13-45) is a problem at the
+        node, not a crash."""
+        builder = _SCALARS[node.tag]
         try:
-            return self.construct_yaml_timestamp(node)
-        except (ValueError, OverflowError) as exc:
+            return builder(self, node)
+        except yaml.constructor.ConstructorError:
+            raise
+        except (ValueError, KeyError, AttributeError, OverflowError, TypeError) as exc:
+            what = _SCALAR_NAMES[node.tag]
+            detail = f": {exc}" if what == "date or time" and str(exc) else ""
             raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} is not a valid date or time: {exc}", node.start_mark
+                None, None, f"{_short(node)} is not a valid {what}{detail}", node.start_mark
             ) from None
 
     def construct_unsupported(self, node: Any) -> Any:
@@ -177,10 +188,26 @@ class _Constructor(yaml.constructor.SafeConstructor):
 
 _register: Any = _Constructor.add_constructor
 _register(AMBIGUOUS_TAG, _Constructor.construct_ambiguous)
-_register("tag:yaml.org,2002:timestamp", _Constructor.construct_timestamp_checked)
+_SCALARS: dict[str, Any] = {
+    "tag:yaml.org,2002:" + name: getattr(yaml.constructor.SafeConstructor, f"construct_yaml_{name}")
+    for name in ("int", "float", "bool", "timestamp")
+}
+_SCALAR_NAMES = {
+    "tag:yaml.org,2002:int": "whole number",
+    "tag:yaml.org,2002:float": "number",
+    "tag:yaml.org,2002:bool": "boolean",
+    "tag:yaml.org,2002:timestamp": "date or time",
+}
+for _tag in _SCALARS:
+    _register(_tag, _Constructor.construct_checked)
 for _unsupported in ("binary", "set", "omap", "pairs"):
     _register("tag:yaml.org,2002:" + _unsupported, _Constructor.construct_unsupported)
 _register(None, _Constructor.construct_unsupported)
+
+
+def _short(node: Any) -> str:
+    value = str(node.value) if isinstance(node, yaml.ScalarNode) else "this value"
+    return repr(value if len(value) <= 40 else value[:37] + "...")
 
 
 class _Loader(CParser, _Constructor, _Resolver):
@@ -203,7 +230,7 @@ def parse(data: bytes, *, max_expansion: int = 100_000) -> tuple[Any, list[YamlI
     try:
         value = loader.get_single_data()
     except yaml.MarkedYAMLError as exc:
-        raise YamlError(_issue_from_marked(exc)) from None
+        raise YamlError(_issue_from_marked(exc, data)) from None
     except yaml.YAMLError as exc:
         raise YamlError(YamlIssue("yaml-syntax", _one_line(str(exc)), 1, 1)) from None
     except RecursionError:
@@ -217,18 +244,33 @@ def parse(data: bytes, *, max_expansion: int = 100_000) -> tuple[Any, list[YamlI
     return value, loader.issues
 
 
-def _issue_from_marked(exc: yaml.MarkedYAMLError) -> YamlIssue:
+def _issue_from_marked(exc: yaml.MarkedYAMLError, data: bytes) -> YamlIssue:
     mark = exc.problem_mark or exc.context_mark
-    line, column = _mark_position(mark)
+    line, column = _clamp(data, *_mark_position(mark))
     problem = exc.problem or "invalid YAML"
     if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
         code = "unsupported-tag"
     elif isinstance(exc, yaml.constructor.ConstructorError):
         code = "invalid-scalar"
+    elif "maximum nesting depth" in problem:
+        code, problem = "yaml-too-deep", (
+            "the document is nested too deeply (more than 1,000 levels); flatten it")
     else:
         code = "yaml-syntax"
-    context = f" {exc.context}" if exc.context and code == "yaml-syntax" else ""
-    return YamlIssue(code, _one_line(f"{problem}{context}"), line, column)
+    if code == "yaml-syntax" and exc.context:
+        problem = f"{exc.context} {problem}"  # PyYAML's own order: context, then problem
+    return YamlIssue(code, _one_line(problem), line, column)
+
+
+def _clamp(data: bytes, line: int, column: int) -> tuple[int, int]:
+    """Errors at the end of a file without a final newline point past the last line;
+    point at the end of the last line instead."""
+    if data.endswith(b"\n"):
+        return line, column  # the line after the last newline exists: end of file
+    lines = data.split(b"\n")
+    if line > len(lines):
+        return len(lines), len(lines[-1].decode("utf-8", "replace")) + 1
+    return line, column
 
 
 def _one_line(text: str) -> str:
