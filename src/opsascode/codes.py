@@ -21,7 +21,7 @@ CODES: dict[str, str] = {
     "ambiguous-scalar": "an unquoted value means different things in YAML 1.1 and 1.2",
     "unsupported-tag": "a YAML tag such as !!python/object or !!binary",
     "invalid-scalar": "a date or time that does not exist, such as 2026-13-45",
-    "alias-bomb": "aliases expand past `max_alias_expansion`, or refer to themselves",
+    "alias-bomb": "aliases add more than `max_alias_expansion` nodes, or refer to themselves",
     # records
     "not-a-record": "a file or list item is not a mapping",
     "missing-kind": "a record has no `kind`",

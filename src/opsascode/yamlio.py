@@ -278,39 +278,59 @@ def _one_line(text: str) -> str:
 
 
 def _check_expansion(data: bytes, value: Any, limit: int) -> None:
-    """Refuse alias bombs: data whose aliases expand past ``limit`` nodes."""
-    sizes: dict[int, int] = {}
-    in_progress: set[int] = set()
-
-    def size(obj: Any) -> int:
-        key = id(obj)
-        if key in sizes:
-            return sizes[key]
-        if key in in_progress:
-            raise _Recursive
-        if isinstance(obj, dict):
-            in_progress.add(key)
-            total = 1 + sum(size(k) + size(v) for k, v in obj.items())
-        elif isinstance(obj, list):
-            in_progress.add(key)
-            total = 1 + sum(size(v) for v in obj)
-        else:
-            return 1
-        in_progress.discard(key)
-        sizes[key] = total = min(total, limit + 1)
-        return total
-
+    """Refuse alias bombs: aliases that add more than ``limit`` nodes to the data
+    (beyond what is written out), and aliases that refer to their own anchor."""
     try:
-        total = size(value)
-        message = (
-            f"aliases expand this file to more than {limit:,} nodes (an alias bomb?); "
-            "write the data out or raise `max_alias_expansion` in opsascode.yaml"
-        )
+        written, expanded = _node_counts(value)
     except _Recursive:
-        total, message = limit + 1, "an alias refers to its own anchor (recursive data)"
-    if total > limit:
         line, column = _first_alias(data)
-        raise YamlError(YamlIssue("alias-bomb", message, line, column))
+        raise YamlError(YamlIssue("alias-bomb", "an alias refers to its own anchor "
+                                  "(recursive data); write the data out", line, column)) from None
+    if expanded - written > limit:
+        line, column = _first_alias(data)
+        raise YamlError(YamlIssue(
+            "alias-bomb",
+            f"aliases add more than {limit:,} nodes to this file (an alias bomb?); write the "
+            "data out or raise `max_alias_expansion` in opsascode.yaml", line, column))
+
+
+def _children(obj: Any) -> list[Any]:
+    if isinstance(obj, dict):
+        return [item for pair in obj.items() for item in pair]
+    return list(obj) if isinstance(obj, list) else []
+
+
+def _node_counts(root: Any) -> tuple[int, int]:
+    """(nodes as written, nodes once every alias is expanded), without recursion so
+    deep documents cannot overflow the stack (Python's integers hold any size)."""
+    sizes: dict[int, int] = {}
+    written = 0
+    on_path: set[int] = set()
+    stack: list[tuple[Any, bool]] = [(root, False)]
+    while stack:
+        obj, done = stack.pop()
+        key = id(obj)
+        children = _children(obj)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes.get(id(c), 1) for c in children)
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            raise _Recursive
+        if not isinstance(obj, dict | list):
+            continue
+        written += 1 + sum(1 for c in children if not isinstance(c, dict | list))
+        on_path.add(key)
+        stack.append((obj, True))
+        for child in children:
+            if isinstance(child, dict | list):
+                if id(child) in on_path:
+                    raise _Recursive
+                stack.append((child, False))
+    expanded = sizes.get(id(root), 1) if isinstance(root, dict | list) else 1
+    return written, expanded
 
 
 class _Recursive(Exception):

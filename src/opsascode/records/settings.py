@@ -42,5 +42,6 @@ class Settings(Model):
         default=365, ge=1, description="Warn when `last_verified` is older than this many days."
     )
     max_alias_expansion: int = Field(
-        default=100_000, ge=1, description="Refuse YAML whose aliases expand past this many nodes."
+        default=100_000, ge=1,
+        description="Refuse YAML whose aliases add more than this many nodes to a file.",
     )
