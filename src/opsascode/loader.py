@@ -172,7 +172,7 @@ class Loader:
         try:
             return Settings.model_validate(value)
         except ValidationError as exc:
-            repo.problems.extend(problems_from_error(source.path, (), value, exc, "settings"))
+            repo.problems.extend(problems_from_error(source.path, (), value, exc, Settings))
             return Settings()
 
 
@@ -210,8 +210,8 @@ def locate(repo: Repository, problems: list[P.Problem]) -> list[P.Problem]:
         if data is None:
             result.append(problem.located(1, 1))
             continue
-        if problem.code == "unknown-field" and problem.loc:
-            line, column = yamlio.key_position(data, problem.loc)
+        if problem.loc and problem.loc[-1] == P.KEY:
+            line, column = yamlio.key_position(data, problem.loc[:-1])
             result.append(problem.located(line, column))
             continue
         document = documents.setdefault(problem.file, yamlio.Document(data))

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field, replace
 
 Loc = tuple[str | int, ...]
 
+#: Last element of a ``loc`` that points at a mapping entry's key, not its value.
+KEY = "<key>"
+
 
 class Level(enum.StrEnum):
     ERROR = "error"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import difflib
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from opsascode import problems as P
-from opsascode.problems import Loc
+from opsascode.problems import KEY, Loc
 from opsascode.records import KINDS, MODELS
 
 _TYPE_NAMES = {
@@ -26,6 +26,8 @@ _TYPE_NAMES = {
     "date_type": "a date, e.g. 2026-12-01",
     "date_from_datetime_inexact": "a date, e.g. 2026-12-01",
 }
+#: What pydantic puts in a path for the key (not the value) of a mapping entry.
+_PYDANTIC_KEY = "[key]"
 
 
 def describe_field(loc: Loc) -> str:
@@ -62,64 +64,79 @@ def _type_name(value: Any) -> str:
 
 
 def problems_from_error(file: str, prefix: Loc, raw: Any, exc: ValidationError,
-                        model_kind: str | None = None) -> list[P.Problem]:
-    """One problem per pydantic error; ``loc`` is the failing field's path in the file."""
+                        model: type[BaseModel] | None = None) -> list[P.Problem]:
+    """One problem per pydantic error; ``loc`` is the failing field's path in the file.
+
+    ``model`` is given when ``raw`` was validated against one model (``opsascode.yaml``)
+    rather than the union of all record kinds.
+    """
+    label = "opsascode.yaml" if model is not None else _record_label(raw)
+    if model is None and isinstance(raw, dict) and isinstance(raw.get("kind"), str):
+        model = MODELS.get(raw["kind"])
     result = []
     for err in exc.errors(include_url=False):
         loc = tuple(err["loc"])
-        if model_kind is None and loc and isinstance(raw, dict) and loc[0] == raw.get("kind"):
+        if loc and isinstance(raw, dict) and loc[0] == raw.get("kind") and (
+                label != "opsascode.yaml"):
             loc = loc[1:]  # the discriminated union puts the kind first
-        if err["type"] == "union_tag_invalid":
-            loc = ("kind",)
-        code, message = _explain(err, loc, raw)
+        code, message, loc = _explain(err, loc, raw, label, model)
         result.append(P.error(file, code, message, loc=(*prefix, *loc)))
     return result
 
 
-def _explain(err: Any, loc: Loc, raw: Any) -> tuple[str, str]:
-    kind, label, where = err["type"], _record_label(raw), describe_field(loc)
-    value = err.get("input")
+def _explain(err: Any, loc: Loc, raw: Any, label: str, model: type[BaseModel] | None
+             ) -> tuple[str, str, Loc]:
+    kind, where, value = err["type"], describe_field(loc), err.get("input")
+    non_string_extra = kind == "extra_forbidden" and loc and not isinstance(loc[-1], str)
+    if _PYDANTIC_KEY in loc or kind == "invalid_key" or non_string_extra:
+        return _non_string_key(loc, label)
     if kind == "extra_forbidden":
-        return "unknown-field", _unknown_field(loc, raw, label)
+        return "unknown-field", _unknown_field(loc, label, model), (*loc, KEY)
     if kind == "missing":
-        return "missing-field", f"{label} is missing the required field {where!r}"
-    if kind == "union_tag_not_found":
-        return "missing-kind", f"{label} has no `kind`; set it to one of: {', '.join(KINDS)}"
+        return "missing-field", f"{label} is missing the required field {where!r}", loc
+    if kind == "union_tag_not_found" or (kind == "union_tag_invalid" and raw.get("kind") in
+                                         (None, "")):
+        return "missing-kind", (f"{label} has no `kind`; set it to one of: "
+                                f"{', '.join(KINDS)}"), loc
     if kind == "union_tag_invalid":
-        tag = raw.get("kind") if isinstance(raw, dict) else None
+        tag = raw.get("kind")
         close = difflib.get_close_matches(str(tag), KINDS, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
-        return "unknown-kind", f"unknown kind {tag!r}{hint}; kinds are: {', '.join(KINDS)}"
+        return "unknown-kind", f"unknown kind {tag!r}{hint}; kinds are: {', '.join(KINDS)}", (
+            "kind",)
     if kind == "timezone_aware":
         return "naive-timestamp", (
             f"{where} of {label} has no timezone; add the offset, "
-            "e.g. 2026-12-01T22:00:00+01:00 (or Z for UTC)"
-        )
-    if kind == "string_pattern_mismatch" and loc and loc[-1] in ("id", "owner", "team"):
-        return "invalid-id", (
-            f"{where} of {label} is {value!r}, not a valid id: use 1-63 characters of "
-            "[a-z0-9] separated by single - _ or . (changes, incidents and problems may "
-            "use upper case, e.g. CHG-2026-0042)"
-        )
+            "e.g. 2026-12-01T22:00:00+01:00 (or Z for UTC)"), loc
+    if kind == "invalid_id":
+        return "invalid-id", f"{where} of {label}: {err['msg']}", loc
     if kind in _TYPE_NAMES:
         return "wrong-type", (
-            f"{where} of {label} must be {_TYPE_NAMES[kind]}, not {_type_name(value)}"
-        )
+            f"{where} of {label} must be {_TYPE_NAMES[kind]}, not {_type_name(value)}"), loc
     message = err["msg"].removeprefix("Value error, ")
-    return "invalid-value", f"{where} of {label}: {message}"
+    return "invalid-value", f"{where} of {label}: {message}", loc
 
 
-def _unknown_field(loc: Loc, raw: Any, label: str) -> str:
+def _non_string_key(loc: Loc, label: str) -> tuple[str, str, Loc]:
+    path = tuple(step for step in loc if step != _PYDANTIC_KEY)
+    key = path[-1] if path else "?"
+    return "wrong-type", (
+        f"the key {key!r} in {label} is not a string; field names and mapping keys are "
+        f"strings: quote it ('{key}')"), (*path, KEY)
+
+
+def _unknown_field(loc: Loc, label: str, model: type[BaseModel] | None) -> str:
     name = str(loc[-1]) if loc else "?"
     allowed: list[str] = []
-    if len(loc) == 1 and isinstance(raw, dict) and raw.get("kind") in MODELS:
-        model = MODELS[raw["kind"]]
+    if len(loc) == 1 and model is not None:
         allowed = sorted(f.alias or n for n, f in model.model_fields.items())
     close = difflib.get_close_matches(name, allowed, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    where = describe_field(loc[:-1])
-    place = f" in {where}" if len(loc) > 1 else ""
+    place = f" in {describe_field(loc[:-1])}" if len(loc) > 1 else ""
     fields = f" (fields: {', '.join(allowed)})" if allowed else ""
+    if label == "opsascode.yaml":
+        return f"unknown setting {name!r}{place} in opsascode.yaml: {hint}check the " \
+               f"spelling{fields}"
     return (
         f"unknown field {name!r}{place} of {label}: {hint}check the spelling, or put "
         f"free-form data under `attributes`{fields}"

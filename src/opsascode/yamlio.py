@@ -413,7 +413,7 @@ def key_position(data: bytes, path: tuple[str | int, ...]) -> tuple[int, int]:
         parent = _child(parent, step) if parent is not None else None
     if isinstance(parent, yaml.MappingNode):
         for key, _ in _mapping_pairs(parent):
-            if key.value == path[-1]:
+            if key.value == str(path[-1]):
                 return _mark_position(key.start_mark)
     located = doc.locate(path)
     return located.line, located.column

@@ -21,27 +21,48 @@ from pydantic import (
     PlainSerializer,
     WithJsonSchema,
 )
+from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"
 RECORD_ID_PATTERN = r"^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$"
 
+_ID_RE = re.compile(ID_PATTERN)
+_RECORD_ID_RE = re.compile(RECORD_ID_PATTERN)
+_ID_RULE = "1-63 characters of [a-z0-9] separated by single - _ or ."
+
+
+def _check_id(value: str) -> str:
+    if not (0 < len(value) <= 63 and _ID_RE.match(value)):
+        raise PydanticCustomError(
+            "invalid_id", "{value!r} is not a valid id: use " + _ID_RULE, {"value": value})
+    return value
+
+
+def _check_record_id(value: str) -> str:
+    if not (0 < len(value) <= 63 and _RECORD_ID_RE.match(value)):
+        raise PydanticCustomError(
+            "invalid_id",
+            "{value!r} is not a valid id: use " + _ID_RULE + " (upper case allowed for "
+            "changes, incidents and problems, e.g. CHG-2026-0042)",
+            {"value": value},
+        )
+    return value
+
+
 AssetId = Annotated[
     str,
-    Field(
-        pattern=ID_PATTERN,
-        min_length=1,
-        max_length=63,
-        description="Lower-case id: 1-63 characters of [a-z0-9] separated by single - _ or .",
-    ),
+    AfterValidator(_check_id),
+    WithJsonSchema({"type": "string", "pattern": ID_PATTERN, "minLength": 1, "maxLength": 63}),
+    Field(description="Lower-case id: " + _ID_RULE + "."),
 ]
 RecordId = Annotated[
     str,
-    Field(
-        pattern=RECORD_ID_PATTERN,
-        min_length=1,
-        max_length=63,
-        description="Id of a change, incident or problem; upper case allowed, e.g. CHG-2026-0042.",
+    AfterValidator(_check_record_id),
+    WithJsonSchema(
+        {"type": "string", "pattern": RECORD_ID_PATTERN, "minLength": 1, "maxLength": 63}
     ),
+    Field(description="Id of a change, incident or problem; upper case allowed, "
+          "e.g. CHG-2026-0042."),
 ]
 Handle = Annotated[
     str,
