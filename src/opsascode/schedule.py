@@ -12,10 +12,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from opsascode.calendars import BusinessCalendar, utc
-from opsascode.errors import FatalError
 from opsascode.records import Change
 from opsascode.records.assets import AssetBase
 from opsascode.records.policies import Freeze, RecurringWindow, Scope
@@ -79,12 +78,9 @@ class Period:
 
 
 def report_zone(repo: Repository) -> ZoneInfo:
-    """The timezone reports use (``timezone`` in ``opsascode.yaml``)."""
-    try:
-        return ZoneInfo(repo.settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise FatalError(f"opsascode.yaml: unknown timezone {repo.settings.timezone!r}; use "
-                         "an IANA name such as 'Europe/Berlin'") from None
+    """The timezone reports use (``timezone`` in ``opsascode.yaml``, checked when
+    the settings are loaded)."""
+    return ZoneInfo(repo.settings.timezone)
 
 
 def period_of(zone: ZoneInfo, since: date | None, until: date | None) -> Period:

@@ -9,7 +9,14 @@ from pathlib import Path
 from opsascode.cache import ParseCache
 from opsascode.errors import FatalError
 from opsascode.git import git_dir_of
+from opsascode.repository import Repository
 from opsascode.tree import SETTINGS_FILE, GitTree, Tree, WorkingTree
+
+#: Problems that make a tree unfit for commands other than ``validate``: a file
+#: that could not be read may hold records the command would silently miss.
+_UNREADABLE = frozenset({"yaml-syntax", "yaml-too-deep", "file-too-large", "binary-file",
+                         "not-utf8", "unreadable-file", "symlink-outside", "alias-bomb",
+                         "unsupported-tag", "invalid-scalar"})
 
 
 @dataclass(frozen=True)
@@ -48,3 +55,12 @@ def open_tree(root: Path, rev: str | None) -> Tree:
     from opsascode.git import GitRepo
 
     return GitTree(GitRepo(root), rev)
+
+
+def require_readable(repo: Repository) -> None:
+    """Refuse to work on a tree with unreadable files or a broken ``opsascode.yaml``."""
+    for problem in sorted(repo.problems):
+        if problem.is_error and (problem.code in _UNREADABLE or problem.file == SETTINGS_FILE):
+            raise FatalError(f"{problem.file}:{problem.line}:{problem.column}: "
+                             f"{problem.message}; fix it first (`opsascode validate` lists "
+                             "every problem)")

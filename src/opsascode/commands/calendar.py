@@ -6,11 +6,11 @@ import sys
 from datetime import date
 from typing import TextIO
 
-from opsascode.errors import FatalError, UsageError
+from opsascode.errors import UsageError
 from opsascode.loader import load
 from opsascode.report import schedule as report
 from opsascode.schedule import change_schedule
-from opsascode.workspace import Options, find_root, open_cache, open_tree
+from opsascode.workspace import Options, find_root, open_cache, open_tree, require_readable
 
 
 def calendar(options: Options, fmt: str, since: date | None, until: date | None,
@@ -23,9 +23,7 @@ def calendar(options: Options, fmt: str, since: date | None, until: date | None,
         raise UsageError(f"--until {until} is before --since {since}")
     root = find_root(options.directory)
     repo = load(open_tree(root, None), cache=open_cache(root, options))
-    if any(p.is_error and p.code in _UNREADABLE for p in repo.problems):
-        raise FatalError("the repository has files that cannot be read; run "
-                         "`opsascode validate` and fix them first")
+    require_readable(repo)
     schedule = change_schedule(repo, since, until, maintenance=maintenance)
     if fmt == "ics":
         # The bytes carry their own CRLF line endings, as RFC 5545 wants.
@@ -34,5 +32,3 @@ def calendar(options: Options, fmt: str, since: date | None, until: date | None,
         print(report.as_text(schedule), file=out)
     return 0
 
-
-_UNREADABLE = frozenset({"yaml-syntax", "file-too-large", "binary-file", "not-utf8"})

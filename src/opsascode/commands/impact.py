@@ -6,7 +6,7 @@ import difflib
 import sys
 from typing import TextIO
 
-from opsascode.errors import FatalError, UsageError
+from opsascode.errors import UsageError
 from opsascode.graph import DependencyGraph
 from opsascode.impact import blast_radius
 from opsascode.loader import load
@@ -14,7 +14,7 @@ from opsascode.records import Change
 from opsascode.records.assets import AssetBase
 from opsascode.report import impact as report
 from opsascode.repository import Repository
-from opsascode.workspace import Options, find_root, open_cache, open_tree
+from opsascode.workspace import Options, find_root, open_cache, open_tree, require_readable
 
 
 def targets_of(repo: Repository, ids: list[str], effect: str) -> dict[str, str]:
@@ -40,9 +40,7 @@ def impact(options: Options, ids: list[str], fmt: str, effect: str = "outage",
     out = out or sys.stdout
     root = find_root(options.directory)
     repo = load(open_tree(root, rev), cache=open_cache(root, options))
-    if any(p.is_error and p.code in _UNREADABLE for p in repo.problems):
-        raise FatalError("the repository has files that cannot be read; run "
-                         "`opsascode validate` and fix them first")
+    require_readable(repo)
     targets = targets_of(repo, ids, effect)
     assets = {a.id: a for a in repo.assets()}
     radius = blast_radius(DependencyGraph.build(assets.values()), assets, targets)
@@ -57,5 +55,3 @@ def impact(options: Options, ids: list[str], fmt: str, effect: str = "outage",
     print(text, file=out)
     return 0
 
-
-_UNREADABLE = frozenset({"yaml-syntax", "file-too-large", "binary-file", "not-utf8"})

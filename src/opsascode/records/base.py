@@ -140,6 +140,45 @@ Clock = Annotated[
 ]
 
 
+def _check_timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown timezone {value!r}; use an IANA name such as 'Europe/Berlin'"
+        ) from None
+    return value
+
+
+TimeZoneName = Annotated[
+    str,
+    AfterValidator(_check_timezone),
+    Field(description="An IANA timezone name, e.g. Europe/Berlin or UTC."),
+]
+
+
+def _check_folder(value: str) -> str:
+    import posixpath
+
+    clean = posixpath.normpath(value)
+    if (not value or value.startswith("/") or "\\" in value or clean == "."
+            or clean.startswith("..") or ":" in value):
+        raise ValueError(
+            f"{value!r} is not a folder inside the repository; write a relative path "
+            "such as 'inventory'"
+        )
+    return clean
+
+
+FolderName = Annotated[
+    str,
+    AfterValidator(_check_folder),
+    Field(description="A folder inside the repository, relative to its root."),
+]
+
+
 class Model(BaseModel):
     """Base of every nested object: strict types, unknown fields forbidden."""
 

@@ -27,6 +27,7 @@ from opsascode.records.base import (
     Record,
     Tier,
     Timestamp,
+    TimeZoneName,
 )
 from opsascode.records.changes import Action, ChangeType
 
@@ -467,7 +468,7 @@ class Calendar(Record):
     kind: Literal["calendar"] = Field(description="Always `calendar`.")
     id: AssetId = Field(description="Unique id of the calendar.")
     description: str | None = Field(default=None, description="What the calendar is for.")
-    timezone: str = Field(default="UTC", description="IANA zone, e.g. Europe/Berlin.")
+    timezone: TimeZoneName = Field(default="UTC", description="IANA zone, e.g. Europe/Berlin.")
     business_hours: BusinessHours | None = Field(
         default=None, description="Absent: the calendar is 24x7."
     )
@@ -481,19 +482,6 @@ class Calendar(Record):
     peak: list[RecurringWindow] = Field(
         default_factory=list, description="Peak business periods, one-off or recurring."
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(
-                f"unknown timezone {value!r}; use an IANA name such as 'Europe/Berlin'"
-            ) from None
-        return value
 
 
 # --------------------------------------------------------------- priority, SLAs

@@ -4,23 +4,29 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from opsascode.records.base import Model
+from opsascode.records.base import FolderName, Model, TimeZoneName
 
 
 class Folders(Model):
     """Folder names of the operations repository, relative to its root."""
 
-    inventory: str = Field(default="inventory", description="Folder of assets, clusters and teams.")
-    policies: str = Field(
+    inventory: FolderName = Field(
+        default="inventory", description="Folder of assets, clusters and teams."
+    )
+    policies: FolderName = Field(
         default="policies",
         description="Folder of approval rules, risk model, calendars, SLAs and other policies.",
     )
-    changes: str = Field(default="changes", description="Folder of change requests.")
-    incidents: str = Field(default="incidents", description="Folder of incidents.")
-    problems: str = Field(default="problems", description="Folder of problems.")
+    changes: FolderName = Field(default="changes", description="Folder of change requests.")
+    incidents: FolderName = Field(default="incidents", description="Folder of incidents.")
+    problems: FolderName = Field(default="problems", description="Folder of problems.")
 
     def all(self) -> tuple[str, ...]:
-        return (self.inventory, self.policies, self.changes, self.incidents, self.problems)
+        """The folders to read, without those inside another (read once, not twice)."""
+        folders = list(dict.fromkeys((self.inventory, self.policies, self.changes,
+                                      self.incidents, self.problems)))
+        return tuple(f for f in folders
+                     if not any(f.startswith(other + "/") for other in folders))
 
 
 class Settings(Model):
@@ -28,7 +34,7 @@ class Settings(Model):
 
     version: int = Field(default=1, ge=1, le=1, description="Format version of the repository.")
     name: str | None = Field(default=None, description="Name of the organisation.")
-    timezone: str = Field(default="UTC", description="Default IANA timezone for reports.")
+    timezone: TimeZoneName = Field(default="UTC", description="Default IANA timezone for reports.")
     default_branch: str = Field(
         default="main", description="Branch that changes merge into; the default base revision."
     )
