@@ -85,11 +85,32 @@ def test_bad_settings_are_reported_and_defaults_used(tmp_path: Path) -> None:
     assert repo.settings.folders.inventory == "inventory"
 
 
-def test_symlink_inside_the_repository_is_followed(tmp_path: Path) -> None:
+def test_symlink_to_a_file_read_anyway_is_skipped(tmp_path: Path) -> None:
     write(tmp_path, MINIMAL)
     (tmp_path / "inventory" / "link.yaml").symlink_to("teams.yaml")
     repo = load(WorkingTree(tmp_path))
-    assert [p.code for p in repo.problems] == ["duplicate-id"]
+    assert repo.problems == []
+    assert repo.origins["team-ops"].file == "inventory/teams.yaml"
+
+
+def test_symlink_inside_the_repository_is_followed(tmp_path: Path) -> None:
+    write(tmp_path, {**MINIMAL, "shared/team.yaml": "- id: team-x\n  kind: team\n"
+                     "  members: [x]\n"})
+    (tmp_path / "inventory" / "link.yaml").symlink_to("../shared/team.yaml")
+    repo = load(WorkingTree(tmp_path))
+    assert repo.problems == []
+    assert repo.origins["team-x"].file == "inventory/link.yaml"
+
+
+def test_git_symlinks_inside_the_repository(tmp_path: Path) -> None:
+    root = _git_repo(tmp_path)
+    write(root, {"shared/team.yaml": "- id: team-x\n  kind: team\n  members: [x]\n"})
+    (root / "inventory" / "link.yaml").symlink_to("../shared/team.yaml")
+    (root / "inventory" / "same.yaml").symlink_to("teams.yaml")
+    commit_all(root, "links")
+    repo = load(GitTree(GitRepo(root), "HEAD"))
+    assert repo.problems == []
+    assert repo.origins["team-x"].file == "inventory/link.yaml"
 
 
 def test_symlink_leaving_the_repository_is_refused(tmp_path: Path) -> None:
@@ -204,3 +225,16 @@ def test_a_loader_parses_each_blob_once_across_revisions(tmp_path: Path,
     assert len(parsed) == 3  # two files in base, one changed file in head
     assert base.records["team-ops"] is head.records["team-ops"]
     assert base.records["app-shop"] != head.records["app-shop"]
+
+
+def test_ids_of_a_file_that_does_not_parse_are_not_dangling(tmp_path: Path) -> None:
+    from datetime import date
+
+    from opsascode.checks import run_checks
+
+    write(tmp_path, {**MINIMAL, "inventory/teams.yaml": MINIMAL["inventory/teams.yaml"]
+                     + "  broken: [\n"})
+    repo = load(WorkingTree(tmp_path))
+    assert [p.code for p in repo.problems] == ["yaml-syntax"]
+    assert "team-ops" in repo.invalid_ids
+    assert [p.code for p in run_checks(repo, date(2026, 11, 27))] == []

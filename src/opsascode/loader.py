@@ -11,6 +11,7 @@ problems.
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -30,6 +31,8 @@ from opsascode.tree import SourceFile, Tree
 
 Progress = Callable[[int], None]
 
+_ID_LINE = re.compile(r"^[ \t]*(?:-[ \t]+)?id:[ \t]*[\"']?([A-Za-z0-9][A-Za-z0-9_.-]*)",
+                      re.MULTILINE)
 _NOT_A_RECORD = (
     "a record is a mapping with `id` and `kind`; a file holds one record or a list of them"
 )
@@ -129,8 +132,11 @@ class Loader:
             return result
         value = self._parse(source, settings, result)
         if value is _FAILED:
+            # The records of a file that does not parse are unknown, but their ids are
+            # usually legible: knowing them avoids a flood of dangling references.
+            result.invalid_ids.extend(_ID_LINE.findall(source.data.decode("utf-8", "replace")))
             return result
-        if value is None:
+        if value is None or value == []:
             result.problems.append(P.warning(source.path, "empty-file",
                                              "the file holds no records; remove it",
                                              line=1, column=1))

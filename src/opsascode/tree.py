@@ -98,16 +98,23 @@ class WorkingTree:
         return self._read(SETTINGS_FILE, path, 10 * 1024 * 1024)
 
     def files(self, folders: tuple[str, ...], max_size: int) -> Iterator[SourceFile]:
-        for folder in folders:
-            base = self.root / folder
-            if not base.is_dir():
+        paths = [path for folder in folders for path in self._yaml_files(self.root / folder)]
+        read = {path.resolve() for path in paths if not path.is_symlink()}
+        for path in paths:
+            # A link to a file that is read anyway would only add duplicates.
+            if path.is_symlink() and path.resolve() in read:
                 continue
-            for dirpath, dirnames, filenames in os.walk(base):
-                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-                for name in sorted(filenames):
-                    if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
-                        full = Path(dirpath) / name
-                        yield self._read(full.relative_to(self.root).as_posix(), full, max_size)
+            yield self._read(path.relative_to(self.root).as_posix(), path, max_size)
+
+    @staticmethod
+    def _yaml_files(base: Path) -> Iterator[Path]:
+        if not base.is_dir() or base.is_symlink():
+            return
+        for dirpath, dirnames, filenames in os.walk(base):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.endswith(YAML_SUFFIXES) and not name.startswith("."):
+                    yield Path(dirpath) / name
 
     def _read(self, rel: str, path: Path, max_size: int) -> SourceFile:
         if path.is_symlink():
@@ -120,8 +127,10 @@ class WorkingTree:
                 return SourceFile(rel, "", None, _too_large(rel, size, max_size))
             data = path.read_bytes()
         except OSError as exc:
+            reason = "a broken symbolic link" if path.is_symlink() else exc.strerror
             return SourceFile(rel, "", None, P.error(rel, "unreadable-file",
-                                                     f"cannot read the file: {exc.strerror}"))
+                                                     f"cannot read the file: {reason}",
+                                                     line=1, column=1))
         bad = check_content(rel, data)
         return SourceFile(rel, blob_id(data), None if bad else data, bad)
 
@@ -137,7 +146,7 @@ class GitTree:
 
     def read_settings(self) -> SourceFile | None:
         entries = self.repo.tree(self.commit, (SETTINGS_FILE,))
-        return self._read(entries[0], {}, 10 * 1024 * 1024) if entries else None
+        return self._read(entries[0], 10 * 1024 * 1024) if entries else None
 
     def files(self, folders: tuple[str, ...], max_size: int) -> Iterator[SourceFile]:
         entries = self.repo.tree(self.commit, folders)
@@ -147,21 +156,30 @@ class GitTree:
             if not name.endswith(YAML_SUFFIXES) or name.startswith("."):
                 continue
             if entry.mode == SYMLINK_MODE:
-                yield self._read(entry, by_path, max_size)
+                if self._link_target(entry) in by_path:
+                    continue  # a link to a file that is read anyway: no duplicates
+                yield self._read(entry, max_size)
             elif entry.size > max_size:
                 yield SourceFile(entry.path, "", None, _too_large(entry.path, entry.size, max_size))
             else:
                 yield SourceFile(entry.path, entry.blob_id, None,
-                                 reader=partial(self._read, entry, by_path, max_size))
+                                 reader=partial(self._read, entry, max_size))
 
-    def _read(self, entry: TreeEntry, by_path: dict[str, TreeEntry], max_size: int) -> SourceFile:
+    def _link_target(self, entry: TreeEntry) -> str:
+        target = self.repo.read_blob(entry.blob_id).decode("utf-8", "replace")
+        if target.startswith("/"):
+            return "/"
+        return posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), target))
+
+    def _read(self, entry: TreeEntry, max_size: int) -> SourceFile:
         if entry.mode == SYMLINK_MODE:
-            target = self.repo.read_blob(entry.blob_id).decode("utf-8", "replace")
-            resolved = posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), target))
-            linked = by_path.get(resolved)
-            if target.startswith("/") or resolved.startswith("..") or linked is None:
+            resolved = self._link_target(entry)
+            found = [] if resolved == "/" or resolved.startswith("..") else [
+                e for e in self.repo.tree(self.commit, (resolved,)) if e.path == resolved]
+            if not found or found[0].mode == SYMLINK_MODE:
+                target = self.repo.read_blob(entry.blob_id).decode("utf-8", "replace")
                 return SourceFile(entry.path, "", None, _outside(entry.path, target))
-            entry = TreeEntry(entry.path, linked.mode, linked.blob_id, linked.size)
+            entry = TreeEntry(entry.path, found[0].mode, found[0].blob_id, found[0].size)
         if entry.size > max_size:
             return SourceFile(entry.path, "", None, _too_large(entry.path, entry.size, max_size))
         data = self.repo.read_blob(entry.blob_id)
