@@ -12,7 +12,7 @@ from typing import Any
 
 import networkx as nx
 
-from opsascode.records.assets import AssetBase, Cluster
+from opsascode.records.assets import RELATION_TYPES, AssetBase, Cluster
 
 MEMBER = "member"
 
@@ -63,6 +63,9 @@ class DependencyGraph:
         edges = self._graph.out_edges(node, data="relation")
         return sorted((target, relation) for _, target, relation in edges)
 
+    def relation(self, source: str, target: str) -> str:
+        return str(self._graph.edges[source, target]["relation"])
+
     def kind(self, node: str) -> str:
         return str(self._graph.nodes[node]["kind"])
 
@@ -75,16 +78,25 @@ class DependencyGraph:
     def cycles(self) -> list[list[str]]:
         """One cycle per strongly connected component that has one, each rotated
         to start at its smallest id; empty for a DAG (checked first: it is cheap,
-        while searching for a cycle in a large acyclic graph is not)."""
-        if nx.is_directed_acyclic_graph(self._graph):
+        while searching for a cycle in a large acyclic graph is not).
+
+        Only relations that pass an outage on count: a monitoring system that runs
+        on the cluster it monitors (``monitored_by``), a backup target or a replica
+        closes no real loop."""
+        graph = self._graph
+        passive = [(u, v) for u, v, r in graph.edges(data="relation")
+                   if r != MEMBER and RELATION_TYPES.get(r, "outage") == "none"]
+        if passive:
+            graph = nx.restricted_view(graph, [], passive)
+        if nx.is_directed_acyclic_graph(graph):
             return []
         result = []
-        for component in nx.strongly_connected_components(self._graph):
+        for component in nx.strongly_connected_components(graph):
             if len(component) == 1:
                 (node,) = component
-                if not self._graph.has_edge(node, node):
+                if not graph.has_edge(node, node):
                     continue
-            sub = self._graph.subgraph(component)
+            sub = graph.subgraph(component)
             start = min(component)
             edges = nx.find_cycle(sub, source=start)
             cycle = [u for u, _ in edges]

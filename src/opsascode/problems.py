@@ -76,3 +76,9 @@ def counts(problems: Iterable[Problem]) -> dict[str, int]:
     for p in problems:
         result[p.level.value] += 1
     return result
+
+
+def a(word: str) -> str:
+    """``word`` with its indefinite article: "a server", "an asset", "an SLA"."""
+    vowel_sound = word[:1].lower() in "aeiou" or (word[:1] in "FHLMNRSX" and word.isupper())
+    return f"{'an' if vowel_sound else 'a'} {word}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from opsascode.problems import a
 from opsascode.records import Change, ChangeTemplate
 from opsascode.records.assets import AssetBase
 
@@ -22,7 +23,7 @@ def template_mismatch(change: Change, template: ChangeTemplate,
         if asset is None:
             return f"target {target!r} is not in the base inventory"
         if template.target_kinds and asset.kind not in template.target_kinds:
-            return f"target {target} is a {asset.kind}, not one of " + ", ".join(
+            return f"target {target} is {a(asset.kind)}, not one of " + ", ".join(
                 template.target_kinds)
         if template.environments and asset.environment not in template.environments:
             return f"target {target} is in {asset.environment}, not " + ", ".join(

@@ -37,7 +37,7 @@ def check_changes(repo: Repository, context: Context) -> Iterable[Problem]:
                       "`review` with its `result`", "status")
         if change.type in ("normal", "emergency") and not (change.rollback_plan or "").strip():
             yield err("missing-rollback-plan",
-                      f"{label} is a {change.type} change without a rollback plan; describe "
+                      f"{label} is {P.a(change.type)} change without a rollback plan; describe "
                       "how to undo it in `rollback_plan`")
         if change.type == "standard" and change.template is None:
             yield err("missing-template",
@@ -45,7 +45,7 @@ def check_changes(repo: Repository, context: Context) -> Iterable[Problem]:
                       "are pre-approved through a template in policies/")
         if change.type != "standard" and change.template is not None:
             yield err("template-not-standard",
-                      f"{label} names a template but is a {change.type} change; only standard "
+                      f"{label} names a template but is {P.a(change.type)} change; only standard "
                       "changes use templates", "template")
         if len(set(change.targets)) != len(change.targets):
             yield err("duplicate-target", f"{label} lists a target twice", "targets")

@@ -7,7 +7,10 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from opsascode import problems as P
+from opsascode.graph import MEMBER
 from opsascode.problems import Problem
+from opsascode.records import Cluster
+from opsascode.records.assets import AssetBase
 from opsascode.repository import Repository
 
 if TYPE_CHECKING:
@@ -21,7 +24,20 @@ def check_cycles(repo: Repository, context: Context) -> Iterable[Problem]:
         yield P.error(origin.file, "dependency-cycle",
                       f"dependency cycle: {path}; an asset cannot (indirectly) depend on "
                       "itself, so remove one of these dependencies",
-                      loc=(*origin.loc, "depends_on"))
+                      loc=(*origin.loc, *_edge_field(repo, context, cycle)))
+
+
+def _edge_field(repo: Repository, context: Context, cycle: list[str]) -> tuple[str | int, ...]:
+    """Where the cycle's first edge is written: a ``depends_on`` entry or a member."""
+    source, target = cycle[0], cycle[(1 % len(cycle))]
+    asset = repo.records.get(source)
+    if context.graph.relation(source, target) == MEMBER and isinstance(asset, Cluster):
+        return ("members", asset.members.index(target))
+    if isinstance(asset, AssetBase):
+        ids = [d.id for d in asset.depends_on]
+        if target in ids:
+            return ("depends_on", ids.index(target))
+    return ("depends_on",)
 
 
 def check_clusters(repo: Repository, context: Context) -> Iterable[Problem]:

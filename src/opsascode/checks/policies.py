@@ -63,13 +63,14 @@ def _approval_policy(repo: Repository, policy: ApprovalPolicy) -> Iterator[Probl
         yield from _requirements(repo, origin.file, (*origin.loc, *base), rule.requires)
         if rule.if_ is not None:
             yield from _predicates(repo, origin.file, (*origin.loc, *base, "if"), rule.if_)
-    for path, node in _walk(policy.policy.approval, ("policy", "approval")):
+    for path, node, depth in _walk(policy.policy.approval, ("policy", "approval"),
+                                   policy.max_depth):
         if isinstance(node, str) and node not in names:
             yield err("unknown-rule", f"the approval tree names rule {node!r}, which is not "
                       f"defined; rules are: {', '.join(sorted(names)) or 'none'}", *path)
-        if len(path) - 2 > 2 * policy.max_depth:
-            yield err("policy-too-deep", f"the approval tree is nested deeper than "
-                      f"{policy.max_depth} levels of and/or; flatten it", *path)
+        if depth > policy.max_depth:
+            yield err("policy-too-deep", f"this and/or is nested {depth} levels deep, more "
+                      f"than max_depth {policy.max_depth}; flatten the tree", *path)
     if policy.policy.disapproval:
         yield from _requirements(repo, origin.file, (*origin.loc, "policy", "disapproval"),
                                  policy.policy.disapproval.requires)
@@ -85,38 +86,31 @@ def _approval_policy(repo: Repository, policy: ApprovalPolicy) -> Iterator[Probl
                   "which is not an approval rule", "emergency", "retro_rule")
 
 
-def _walk(nodes: list[ApprovalNode], path: Loc) -> Iterator[tuple[Loc, ApprovalNode]]:
+def _walk(nodes: list[ApprovalNode], path: Loc, limit: int, depth: int = 0
+          ) -> Iterator[tuple[Loc, ApprovalNode, int]]:
+    """Every node with the number of and/or nodes down to it (itself included);
+    nothing below a node that is already too deep."""
     for i, node in enumerate(nodes):
         here = (*path, i)
-        yield here, node
-        if isinstance(node, AndNode):
-            yield from _walk(node.and_, (*here, "and"))
-        elif not isinstance(node, str):
-            yield from _walk(node.or_, (*here, "or"))
+        if isinstance(node, str):
+            yield here, node, depth
+            continue
+        yield here, node, depth + 1
+        if depth + 1 <= limit:
+            key, children = ("and", node.and_) if isinstance(node, AndNode) else ("or", node.or_)
+            yield from _walk(children, (*here, key), limit, depth + 1)
 
 
 def _requirements(repo: Repository, file: str, loc: Loc, req: Requirements
                   ) -> Iterator[Problem]:
+    found = list(_named_approvers(repo, file, loc, req))
+    yield from found
+    if found:
+        return  # counting people is meaningless while some of them are unknown
     teams = {t.id: t for t in repo.teams()}
-    people: set[str] = set(req.users)
-    for i, team_id in enumerate(req.teams):
-        if team_id not in teams:
-            yield P.error(file, "unknown-reference", f"the rule requires team {team_id!r}, "
-                          "which does not exist", loc=(*loc, "requires", "teams", i))
-        else:
-            people.update(teams[team_id].members)
-    for i, role in enumerate(req.roles):
-        holders = [t for t in teams.values() if role in t.roles]
-        if not holders:
-            yield P.error(file, "unknown-role", f"the rule requires role {role!r}, but no team "
-                          "has it; add it to a team's `roles`", loc=(*loc, "requires", "roles", i))
-        for team in holders:
-            people.update(team.members)
-    members = {m for t in teams.values() for m in t.members}
-    for i, user in enumerate(req.users):
-        if user not in members:
-            yield P.error(file, "unknown-user", f"the rule names user {user!r}, who is in no "
-                          "team; add them to a team", loc=(*loc, "requires", "users", i))
+    people = set(req.users)
+    people.update(m for t in req.teams for m in teams[t].members)
+    people.update(m for t in teams.values() if set(t.roles) & set(req.roles) for m in t.members)
     if req.count > 0 and not (req.users or req.teams or req.roles or req.owners_of):
         yield P.error(file, "no-approvers", f"the rule requires {req.count} approval(s) but "
                       "names nobody who can give them; add users, teams, roles or owners_of",
@@ -124,6 +118,25 @@ def _requirements(repo: Repository, file: str, loc: Loc, req: Requirements
     elif req.count > len(people) and not req.owners_of:
         yield P.error(file, "unsatisfiable-rule", f"the rule requires {req.count} approvals but "
                       f"only {len(people)} people can give them", loc=(*loc, "requires", "count"))
+
+
+def _named_approvers(repo: Repository, file: str, loc: Loc, req: Requirements
+                     ) -> Iterator[Problem]:
+    """Teams, roles and users a requirement names that do not exist."""
+    teams = {t.id: t for t in repo.teams()}
+    for i, team_id in enumerate(req.teams):
+        if team_id not in teams:
+            yield P.error(file, "unknown-reference", f"the rule requires team {team_id!r}, "
+                          "which does not exist", loc=(*loc, "requires", "teams", i))
+    for i, role in enumerate(req.roles):
+        if not any(role in t.roles for t in teams.values()):
+            yield P.error(file, "unknown-role", f"the rule requires role {role!r}, but no team "
+                          "has it; add it to a team's `roles`", loc=(*loc, "requires", "roles", i))
+    members = {m for t in teams.values() for m in t.members}
+    for i, user in enumerate(req.users):
+        if user not in members:
+            yield P.error(file, "unknown-user", f"the rule names user {user!r}, who is in no "
+                          "team; add them to a team", loc=(*loc, "requires", "users", i))
 
 
 def _predicates(repo: Repository, file: str, loc: Loc, pred: Predicates) -> Iterator[Problem]:

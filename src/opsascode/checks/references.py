@@ -89,8 +89,8 @@ def check_references(repo: Repository, context: Context) -> Iterable[Problem]:
                               f"exist; fix the id or add the {what}", loc=(*origin.loc, *path))
             elif not isinstance(found, types):
                 yield P.error(origin.file, "wrong-reference",
-                              f"{_label(record)} refers to {target!r} as a {what}, but it is "
-                              f"a {found.kind}", loc=(*origin.loc, *path))
+                              f"{_label(record)} refers to {target!r} as {P.a(what)}, but it is "
+                              f"{P.a(found.kind)}", loc=(*origin.loc, *path))
 
 
 def _label(record: Record) -> str:
