@@ -12,6 +12,7 @@ wall-clock times, which is wrong by an hour across a DST change.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -49,10 +50,17 @@ def scope_matches(scope: Scope, asset: AssetBase) -> bool:
 
 
 def rrule_error(rule: str, start: datetime) -> str | None:
-    """Why an RFC 5545 recurrence rule anchored at ``start`` does not parse, or None."""
+    """Why an RFC 5545 recurrence rule anchored at ``start`` is unusable, or None:
+    it does not parse, recurs more often than hourly, or never occurs."""
+    if re.search(r"FREQ=(SECONDLY|MINUTELY)", rule.upper()):
+        return "windows recur at most hourly (FREQ=HOURLY, DAILY, WEEKLY, MONTHLY or YEARLY)"
     try:
-        rrulestr(rule, dtstart=utc(start, "window start"))
-    except (ValueError, TypeError) as exc:
+        parsed = rrulestr(rule, dtstart=utc(start, "window start"))
+        if getattr(parsed, "_interval", 1) < 1:
+            return "INTERVAL must be a positive number"
+        if parsed.after(utc(start, "window start"), inc=True) is None:
+            return "it never occurs"
+    except (ValueError, TypeError, IndexError, OverflowError) as exc:
         return str(exc) or "cannot parse it"
     return None
 

@@ -206,7 +206,10 @@ def locate(repo: Repository, problems: list[P.Problem]) -> list[P.Problem]:
     Each file with such problems is composed once; the others cost nothing.
     """
     documents: dict[str, yamlio.Document] = {}
-    flagged = {(p.file, p.line, p.column) for p in problems if p.code == "ambiguous-scalar"}
+    # A value already reported as ambiguous (``owner: no``) is not reported again as
+    # a wrong type or a dangling reference: one mistake, one problem.
+    flagged = {(p.file, p.line, p.column) for p in [*repo.problems, *problems]
+               if p.code == "ambiguous-scalar"}
     result = []
     for problem in problems:
         if problem.loc is None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from opsascode import problems as P
 from opsascode.problems import Loc, Problem
 from opsascode.records import Incident
+from opsascode.records import Problem as ProblemRecord
 from opsascode.records.incidents import INCIDENT_CLOCK
 from opsascode.records.policies import DEFAULT_PRIORITY_MATRIX
 from opsascode.repository import Repository
@@ -57,13 +58,21 @@ def _intervals(file: str, loc: Loc, label: str, incident: Incident) -> Iterable[
 
 def check_problem_links(repo: Repository, context: Context) -> Iterable[Problem]:
     """An incident that names a problem is listed by it, and the other way round."""
+    for incident in repo.incidents():
+        named = repo.get(incident.problem, ProblemRecord) if incident.problem else None
+        if named is not None and incident.id not in named.incidents:
+            origin = repo.origins[incident.id]
+            yield P.error(origin.file, "inconsistent-link",
+                          f"incident {incident.id!r} names problem {named.id!r}, which does not "
+                          f"list it; add {incident.id} to the problem's `incidents`",
+                          loc=(*origin.loc, "problem"))
     for record in repo.problem_records():
         origin = repo.origins[record.id]
         for i, incident_id in enumerate(record.incidents):
-            incident = repo.get(incident_id, Incident)
-            if incident is not None and incident.problem not in (None, record.id):
+            listed = repo.get(incident_id, Incident)
+            if listed is not None and listed.problem not in (None, record.id):
                 yield P.error(origin.file, "inconsistent-link",
                               f"problem {record.id!r} lists incident {incident_id!r}, which "
-                              f"names problem {incident.problem!r}; make them agree",
+                              f"names problem {listed.problem!r}; make them agree",
                               loc=(*origin.loc, "incidents", i))
 

@@ -15,6 +15,7 @@ from opsascode.records.policies import (
     Calendar,
     Predicates,
     Requirements,
+    Scope,
 )
 from opsascode.repository import Repository
 
@@ -169,9 +170,26 @@ def _calendar(repo: Repository, calendar: Calendar) -> Iterator[Problem]:
                               "write an RFC 5545 rule such as FREQ=WEEKLY;BYDAY=SU",
                               loc=(*here, "rrule"))
     holidays = calendar.holidays
-    if holidays.country and (bad := holiday_error(holidays.country, holidays.subdivision)):
+    if holidays.country and (bad := holiday_error(holidays.country, None)):
         yield P.error(origin.file, "unknown-country", bad,
                       loc=(*origin.loc, "holidays", "country"))
+    elif holidays.country and (bad := holiday_error(holidays.country, holidays.subdivision)):
+        yield P.error(origin.file, "unknown-country", bad,
+                      loc=(*origin.loc, "holidays", "subdivision"))
+    for path, scope in _scopes(calendar):
+        for i, asset_id in enumerate(scope.assets):
+            if not repo.exists(asset_id):
+                yield P.error(origin.file, "unknown-reference",
+                              f"calendar {calendar.id!r} scopes a window to asset {asset_id!r}, "
+                              "which does not exist", loc=(*origin.loc, *path, "assets", i))
+
+
+def _scopes(calendar: Calendar) -> Iterator[tuple[Loc, Scope]]:
+    for i, freeze in enumerate(calendar.freeze):
+        yield ("freeze", i, "applies_to"), freeze.applies_to
+    for field in ("maintenance", "peak"):
+        for i, window in enumerate(getattr(calendar, field)):
+            yield (field, i, "applies_to"), window.applies_to
 
 
 def _window_names(repo: Repository) -> Iterator[Problem]:

@@ -10,7 +10,7 @@ from opsascode.problems import Problem
 from opsascode.records import Change, Cluster, Incident, Record, Service, Sla, Team
 from opsascode.records import Problem as ProblemRecord
 from opsascode.records.assets import AssetBase
-from opsascode.records.policies import Calendar, ChangeTemplate
+from opsascode.records.policies import Calendar, ChangeTemplate, PriorityMatrix
 from opsascode.repository import Repository
 
 if TYPE_CHECKING:
@@ -50,6 +50,10 @@ def _refs(record: Record) -> Iterator[_Ref]:
         yield ("calendar",), record.calendar, (Calendar,), "calendar"
     elif isinstance(record, ChangeTemplate) and record.owner:
         yield ("owner",), record.owner, (Team,), "team"
+    elif isinstance(record, PriorityMatrix):
+        for priority, teams in sorted(record.notify.items()):
+            for i, team in enumerate(teams):
+                yield ("notify", priority, i), team, (Team,), "team"
 
 
 def _change_refs(change: Change) -> Iterator[_Ref]:
