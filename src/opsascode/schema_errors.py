@@ -114,7 +114,8 @@ def _explain(err: Any, loc: Loc, raw: Any, label: str, model: type[BaseModel] | 
         return "wrong-type", (
             f"{where} of {label} must be {_TYPE_NAMES[kind]}, not {_type_name(value)}"), loc
     message = err["msg"].removeprefix("Value error, ")
-    return "invalid-value", f"{where} of {label}: {message}", loc
+    return "invalid-value", (f"{where} of {label}: {message}" if loc else
+                             f"{label}: {message}"), loc
 
 
 def _non_string_key(loc: Loc, label: str) -> tuple[str, str, Loc]:

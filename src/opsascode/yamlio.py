@@ -250,6 +250,8 @@ def _issue_from_marked(exc: yaml.MarkedYAMLError, data: bytes) -> YamlIssue:
     problem = exc.problem or "invalid YAML"
     if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in problem:
         code = "unsupported-tag"
+    elif isinstance(exc, yaml.constructor.ConstructorError) and "unhashable" in problem:
+        code, problem = "wrong-type", "a list or mapping cannot be a key; keys are strings"
     elif isinstance(exc, yaml.constructor.ConstructorError):
         code = "invalid-scalar"
     elif "maximum nesting depth" in problem:

@@ -24,8 +24,8 @@ def check_changes(repo: Repository, context: Context) -> Iterable[Problem]:
 
         if change.window.end <= change.window.start:
             yield err("window-ends-before-start",
-                      f"the window of {label} ends ({change.window.end.isoformat()}) before it "
-                      f"starts ({change.window.start.isoformat()}); fix `window.end`",
+                      f"the window of {label} ends ({change.window.end.isoformat()}) no later "
+                      f"than it starts ({change.window.start.isoformat()}); fix `window.end`",
                       "window", "end")
         if change.requested_at and change.requested_at > change.window.start:
             yield err("requested-after-window",
@@ -38,7 +38,8 @@ def check_changes(repo: Repository, context: Context) -> Iterable[Problem]:
         if change.type in ("normal", "emergency") and not (change.rollback_plan or "").strip():
             yield err("missing-rollback-plan",
                       f"{label} is {P.a(change.type)} change without a rollback plan; describe "
-                      "how to undo it in `rollback_plan`")
+                      "how to undo it in `rollback_plan`",
+                      *(("rollback_plan",) if change.rollback_plan is not None else ()))
         if change.type == "standard" and change.template is None:
             yield err("missing-template",
                       f"{label} is a standard change but names no `template`; standard changes "

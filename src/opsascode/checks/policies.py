@@ -155,14 +155,14 @@ def _calendar(repo: Repository, calendar: Calendar) -> Iterator[Problem]:
     for i, freeze in enumerate(calendar.freeze):
         if freeze.end <= freeze.start:
             yield P.error(origin.file, "window-ends-before-start",
-                          f"freeze {freeze.name!r} ends before it starts; fix its `end`",
+                          f"freeze {freeze.name!r} does not end after it starts; fix its `end`",
                           loc=(*origin.loc, "freeze", i, "end"))
     for field in ("maintenance", "peak"):
         for i, window in enumerate(getattr(calendar, field)):
             here = (*origin.loc, field, i)
             if window.end is not None and window.end <= window.start:
                 yield P.error(origin.file, "window-ends-before-start",
-                              f"{field} window {window.name!r} ends before it starts",
+                              f"{field} window {window.name!r} does not end after it starts",
                               loc=(*here, "end"))
             if window.rrule is not None and (bad := rrule_error(window.rrule, window.start)):
                 yield P.error(origin.file, "invalid-rrule",
