@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
@@ -13,12 +14,28 @@ from opsascode.loader import Loader, locate
 from opsascode.plan import Plan, build_plan
 from opsascode.records import Change
 from opsascode.report import plan as report
+from opsascode.repository import Repository
 from opsascode.tree import GitTree
 from opsascode.workspace import Options, find_root, open_cache
 
 
+@dataclass
+class Branch:
+    """A branch as ``plan`` and ``check`` see it: both revisions and the plan."""
+
+    git: GitRepo
+    base: Repository
+    head: Repository
+    plan: Plan
+
+
 def make_plan(options: Options, base: str | None, head: str | None,
               also: list[str] | None = None, today: date | None = None) -> Plan:
+    return load_branch(options, base, head, also, today).plan
+
+
+def load_branch(options: Options, base: str | None, head: str | None,
+                also: list[str] | None = None, today: date | None = None) -> Branch:
     root = find_root(options.directory)
     git = GitRepo(root)
     loader = Loader(open_cache(root, options))
@@ -34,9 +51,10 @@ def make_plan(options: Options, base: str | None, head: str | None,
     for rev in also or []:
         other = loader.load(GitTree(git, rev))
         others += branch_changes(diff_repositories(base_repo, other), other)
-    return build_plan(base_repo, head_repo, diff, git.changed_paths(base_rev, head_rev),
+    plan = build_plan(base_repo, head_repo, diff, git.changed_paths(base_rev, head_rev),
                       base_rev=base_rev, head_rev=head_rev, head_problems=head_problems,
                       also=others)
+    return Branch(git, base_repo, head_repo, plan)
 
 
 def plan(options: Options, fmt: str, base: str | None, head: str | None,

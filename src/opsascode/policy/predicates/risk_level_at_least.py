@@ -1,0 +1,16 @@
+"""``risk_level_at_least: high``: the assessed risk is this level or above."""
+
+from __future__ import annotations
+
+from opsascode.policy.context import RuleContext
+from opsascode.policy.result import PredicateResult
+from opsascode.records.policies import RISK_LEVELS
+
+KEY = "risk_level_at_least"
+
+
+def evaluate(expected: str, ctx: RuleContext) -> PredicateResult:
+    if ctx.risk_level is None:
+        return PredicateResult(KEY, False, "risk is not assessed")
+    ok = RISK_LEVELS.index(ctx.risk_level) >= RISK_LEVELS.index(expected)
+    return PredicateResult(KEY, ok, f"risk is {ctx.risk_level} (rule: at least {expected})")
