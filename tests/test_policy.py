@@ -234,7 +234,26 @@ def test_emergency_passes_with_the_reduced_rule_and_states_the_deadline() -> Non
     assert result.status is Status.APPROVED
     assert "emergency change: passes under the reduced rule 'emergency'" in result.reason
     due = (urgent.window.end + timedelta(hours=48)).isoformat()
-    assert result.missing == [f"retro-approval under the full policy by {due}"]
+    assert result.missing == [f"retro-approval under 'the full policy' by {due}"]
     assert evaluate_change(with_emergency, context(change=urgent)).status is Status.PENDING
     normal = evaluate_change(with_emergency, context(approval("olga")))
     assert normal.status is Status.PENDING
+
+
+def test_emergency_with_a_retro_rule_owes_until_it_is_met() -> None:
+    urgent = change(type="emergency")
+    with_retro = policy(
+        policy={"approval": [{"or": ["duty manager", "normal"]}]},
+        approval_rules=[
+            {"name": "duty manager", "if": {"change_type": ["emergency"]},
+             "requires": {"count": 1, "roles": ["management"]}},
+            {"name": "normal", "if": {"change_type": ["normal"]},
+             "requires": {"count": 1, "teams": ["team-dba"]}},
+            {"name": "retro", "if": {"change_type": ["emergency"]},
+             "requires": {"count": 2, "roles": ["cab"]}}],
+        emergency={"rule": "duty manager", "retro_approval_within": "48h", "retro_rule": "retro"})
+    owed = evaluate_change(with_retro, context(approval("olga"), change=urgent))
+    assert owed.status is Status.APPROVED and "needs retro-approval under 'retro'" in owed.reason
+    done = evaluate_change(with_retro, context(approval("olga"), approval("carl"),
+                                               approval("cora"), change=urgent))
+    assert done.status is Status.APPROVED and not done.missing

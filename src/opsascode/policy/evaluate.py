@@ -129,21 +129,27 @@ def evaluate_rule_named(policy: ApprovalPolicy, name: str, ctx: RuleContext) -> 
 
 
 def evaluate_change(policy: ApprovalPolicy | None, ctx: RuleContext) -> Result:
-    """:func:`evaluate_policy`, plus the emergency path: an emergency change that the
-    full policy leaves pending may pass with the policy's reduced rule, and then owes
-    a retro-approval by the deadline the result states."""
+    """:func:`evaluate_policy`, plus the emergency path. An emergency change may pass
+    with the policy's reduced rule (``emergency.rule``) when nothing denies or blocks
+    it; until the retro-approval rule (``emergency.retro_rule``, else the full
+    policy) is met, the result says plainly that retro-approval is owed, and by when."""
     result = evaluate_policy(policy, ctx)
     change, emergency = ctx.change, policy.emergency if policy else None
     if (policy is None or emergency is None or change is None or change.type != "emergency"
-            or result.status is not Status.PENDING or result.has_error):
+            or result.status is Status.DISAPPROVED or result.has_error):
         return result
+    retro = (evaluate_rule_named(policy, emergency.retro_rule, ctx) if emergency.retro_rule
+             else result)
+    if retro.status is Status.APPROVED:
+        return result  # fully approved: nothing is owed
     reduced = evaluate_rule_named(policy, emergency.rule, ctx)
     if reduced.status is not Status.APPROVED:
         result.children.append(reduced)
         return result
     due = change.window.end + emergency.retro_approval_within
-    retro = emergency.retro_rule or "the full policy"
+    owed = emergency.retro_rule or "the full policy"
     reason = (f"emergency change: passes under the reduced rule {emergency.rule!r}; it still "
-              f"needs retro-approval under {retro} by {due.isoformat()}")
-    return Result(ctx.label, Status.APPROVED, reason, children=[reduced, *result.children],
-                  missing=[f"retro-approval under {retro} by {due.isoformat()}"])
+              f"needs retro-approval under {owed!r} by {due.isoformat()}")
+    children = [reduced, *([retro] if retro is not result else []), *result.children]
+    return Result(ctx.label, Status.APPROVED, reason, children=children,
+                  missing=[f"retro-approval under {owed!r} by {due.isoformat()}"])
