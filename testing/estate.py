@@ -128,3 +128,55 @@ def change(change_id: str, **fields: str) -> str:
     }
     body = "".join(f"{key}: {value}\n" for key, value in values.items() if value != "~")
     return f"id: {change_id}\nkind: change\n{body}"
+
+
+APPROVAL_POLICY = """
+id: approvals
+kind: approval-policy
+approval_rules:
+  - name: low risk
+    if: {risk_level_at_most: low}
+    requires: {count: 1, owners_of: [targets]}
+  - name: medium or high risk
+    if: {risk_level_at_least: medium}
+    requires: {count: 2, roles: [cab]}
+  - name: critical risk
+    if: {risk_level_at_least: critical}
+    requires: {count: 1, roles: [management]}
+  - name: emergency duty manager
+    if: {change_type: [emergency]}
+    requires: {count: 1, roles: [management]}
+  - name: emergency retro
+    if: {change_type: [emergency]}
+    requires: {count: 2, roles: [cab]}
+  - name: policy change
+    requires: {count: 2, teams: [team-ops]}
+policy:
+  approval:
+    - or:
+        - emergency duty manager
+        - and: [low risk, medium or high risk, critical risk]
+deny:
+  - name: nothing in the freeze
+    if: {in_freeze: true, change_type: [normal, standard]}
+    message: no normal changes during the year-end freeze
+protected_paths:
+  paths: ["policies/**", ".github/**"]
+  rule: policy change
+emergency:
+  rule: emergency duty manager
+  retro_approval_within: 48h
+  retro_rule: emergency retro
+"""
+
+#: Thresholds that put the estate's typical changes at known levels.
+RISK_MODEL = """
+id: risk
+kind: risk-model
+thresholds: {medium: 30, high: 50, critical: 80}
+"""
+
+
+def gated_files() -> dict[str, str]:
+    return {**files(), "policies/approvals.yaml": APPROVAL_POLICY,
+            "policies/risk.yaml": RISK_MODEL}

@@ -59,8 +59,10 @@ def decide(plan: Plan, base: Repository, head: Repository, approvals: ApprovalSe
 def _overall(decisions: list[Decision], errors: list[str]) -> str:
     if errors:
         return "error"
-    worst = max((d.result.status for d in decisions), default=Status.APPROVED)
-    return "approved" if worst in (Status.APPROVED, Status.SKIPPED) else worst.label
+    statuses = {d.result.status for d in decisions}
+    if Status.DISAPPROVED in statuses:
+        return "disapproved"
+    return "pending" if Status.PENDING in statuses else "approved"
 
 
 def _context(item: ChangePlan, plan: Plan, head: Repository, teams: dict[str, Team],

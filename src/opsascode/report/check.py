@@ -42,11 +42,14 @@ def _approvals(gate: GateResult) -> list[dict[str, Any]]:
 
 
 def required(gate: GateResult) -> list[str]:
-    """Who still has to approve, per subject, by name."""
-    return [f"{d.subject}: {m}" for d in gate.decisions
-            if d.result.status is not Status.APPROVED or d.result.missing
-            for m in dict.fromkeys(m for r in d.result.walk() for m in r.missing
-                                   if r.status is not Status.SKIPPED)]
+    """Who still has to approve, per subject, by name (for an approved subject, only
+    what it still owes, such as an emergency change's retro-approval)."""
+    found = []
+    for d in gate.decisions:
+        results = [d.result] if d.result.status is Status.APPROVED else d.result.walk()
+        missing = (m for r in results if r.status is not Status.SKIPPED for m in r.missing)
+        found += [f"{d.subject}: {m}" for m in dict.fromkeys(missing)]
+    return found
 
 
 def as_dict(gate: GateResult) -> dict[str, Any]:
