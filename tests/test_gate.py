@@ -162,3 +162,9 @@ def test_invalid_records_in_the_head_are_an_error(repo: Path) -> None:
     result = gate(repo)
     assert result.status == "error"
     assert any("validation errors" in e for e in result.errors)
+
+
+def test_handles_compare_without_case(repo: Path) -> None:
+    branch_with(repo, LOW)
+    assert gate(repo, ok("Olga")).status == "approved"
+    assert gate(repo, ok("OLGA"), author="olga").status == "pending"

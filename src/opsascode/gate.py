@@ -9,7 +9,7 @@ facts of the change (targets, window, risk) come from the head.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from opsascode import problems as P
 from opsascode.approvals import ApprovalSet
@@ -46,7 +46,10 @@ class GateResult:
 def decide(plan: Plan, base: Repository, head: Repository, approvals: ApprovalSet
            ) -> GateResult:
     policy = next(iter(base.approval_policies()), None)
-    teams = {t.id: t for t in base.teams()}
+    # Code-host handles are case-insensitive (GitHub logins): compare them lower-cased.
+    teams = {t.id: t.model_copy(update={"members": [m.lower() for m in t.members]})
+             for t in base.teams()}
+    approvals = _lowercased(approvals)
     decisions = [Decision(item.change.id,
                           evaluate_change(policy, _context(item, plan, head, teams, approvals)))
                  for item in plan.changes]
@@ -54,6 +57,13 @@ def decide(plan: Plan, base: Repository, head: Repository, approvals: ApprovalSe
     decisions += _findings(plan)
     errors = [e for d in decisions for r in d.result.walk() if (e := r.error)]
     return GateResult(_overall(decisions, errors), decisions, approvals, plan, errors)
+
+
+def _lowercased(found: ApprovalSet) -> ApprovalSet:
+    facts = replace(found.facts, author=found.facts.author.lower() if found.facts.author
+                    else None, contributors={c.lower() for c in found.facts.contributors})
+    return ApprovalSet(facts, [replace(a, by=a.by.lower()) for a in found.approvals],
+                       found.not_counted)
 
 
 def _overall(decisions: list[Decision], errors: list[str]) -> str:

@@ -29,7 +29,7 @@ class Eligible:
 def eligible(req: Requirements, ctx: RuleContext) -> Eligible:
     if not (req.users or req.teams or req.roles or req.owners_of):
         return Eligible(None, ("anyone other than the author",))
-    people: set[str] = set(req.users)
+    people: set[str] = {u.lower() for u in req.users}
     names = [f"user {u}" for u in req.users]
     teams = list(req.teams)
     for which in req.owners_of:

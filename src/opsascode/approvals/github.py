@@ -1,0 +1,243 @@
+"""Approvals from GitHub pull request reviews, judged the way policy-bot judges them.
+
+It owns turning a pull request's reviews and commits into an :class:`ApprovalSet`:
+the latest review of each person counts, a comment does not undo an approval, a
+dismissal withdraws it, and every review not counted is listed with its reason.
+Whether a stale (``fresh=False``) approval counts is the rule's business
+(``invalidate_on_push``). The Actions event is read by
+:mod:`opsascode.approvals.github_event` (re-exported here), HTTP lives in
+:mod:`opsascode.approvals.github_api`.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from opsascode.approvals import (
+    APPROVED,
+    CHANGES_REQUESTED,
+    Approval,
+    ApprovalSet,
+    NotCounted,
+    PullRequestFacts,
+)
+from opsascode.approvals.github_api import (
+    DEFAULT_API_URL,
+    PERMISSIONS_HINT,
+    GitHubClient,
+    Transport,
+)
+from opsascode.approvals.github_event import (
+    SUPPORTED_EVENTS,
+    GitHubEvent,
+    commit_id,
+    event_revisions,
+    load_event,
+    login_of,
+    parse_event,
+    required,
+)
+from opsascode.errors import FatalError
+
+__all__ = [
+    "SUPPORTED_EVENTS",
+    "GitHubApprovals",
+    "GitHubEvent",
+    "commit_contributors",
+    "event_revisions",
+    "judge_reviews",
+    "load_event",
+    "parse_event",
+]
+
+#: GitHub's pull request commits endpoint lists no more than this many commits.
+MAX_LISTED_COMMITS = 250
+#: GitHub's committer for commits made in its web interface: not a person.
+WEB_FLOW = "web-flow"
+MISSING_TOKEN = (
+    "GITHUB_TOKEN is not set; pass it to the step (`env: GITHUB_TOKEN: "
+    "${{ secrets.GITHUB_TOKEN }}`) and grant it read access: " + PERMISSIONS_HINT
+)
+
+_REVIEW_STATES = {"APPROVED": APPROVED, "CHANGES_REQUESTED": CHANGES_REQUESTED}
+
+
+class GitHubApprovals:
+    """The reviews of the pull request an Actions event is about."""
+
+    name = "github"
+
+    def __init__(self, client: GitHubClient, event: GitHubEvent) -> None:
+        self.client = client
+        self.event = event
+
+    @classmethod
+    def from_environment(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        transport: Transport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> GitHubApprovals:
+        """The source for the running Actions job: its event, token and API URL."""
+        env = os.environ if environ is None else environ
+        token = env.get("GITHUB_TOKEN", "").strip()
+        if not token:
+            raise FatalError(MISSING_TOKEN)
+        event = load_event(env)
+        api_url = env.get("GITHUB_API_URL") or DEFAULT_API_URL
+        return cls(GitHubClient(token, api_url, transport, sleep), event)
+
+    def collect(self) -> ApprovalSet:
+        pulls = f"/repos/{self.event.repository}/pulls/{self.event.number}"
+        pull = self.client.get_json(pulls)
+        if not isinstance(pull, dict):
+            raise FatalError(f"GET {pulls}: expected a JSON object from GitHub")
+        head = self._reviewed_head(pull)
+        commits = _objects(self.client.get_paginated(f"{pulls}/commits"), f"{pulls}/commits")
+        _check_complete(commits, pull, head)
+        reviews = _objects(self.client.get_paginated(f"{pulls}/reviews"), f"{pulls}/reviews")
+        approvals, not_counted = judge_reviews(reviews, head)
+        facts = PullRequestFacts(
+            author=login_of(pull.get("user")), contributors=commit_contributors(commits),
+            head=head, base=self.event.base, number=self.event.number,
+            title=pull.get("title") if isinstance(pull.get("title"), str) else None,
+        )
+        return ApprovalSet(facts, approvals, not_counted)
+
+    def _reviewed_head(self, pull: Mapping[str, Any]) -> str:
+        """The commit a review must be on to be fresh."""
+        head = commit_id(required(pull, "head", "sha", where="GitHub's pull request"),
+                         "the pull request's head.sha")
+        expected = self.event.pull_head
+        if expected is not None and head != expected:
+            # Judging the event's commit with another commit's reviews and
+            # contributors would mix two states; the newer commit's run decides.
+            raise FatalError(
+                f"pull request #{self.event.number} moved from {expected[:12]} to "
+                f"{head[:12]} while this check ran; the check of {head[:12]} decides"
+            )
+        return head
+
+
+def judge_reviews(
+    reviews: Iterable[Mapping[str, Any]], head: str
+) -> tuple[list[Approval], list[NotCounted]]:
+    """The latest approving or blocking review of each person, and all the rest.
+
+    A comment-only review leaves a person's earlier verdict standing; a dismissed
+    one withdraws it. A review on another commit than ``head`` is not fresh.
+    """
+    current: dict[str, Approval] = {}
+    not_counted: list[NotCounted] = []
+    for review in sorted(reviews, key=_review_order):
+        approval = _approval(review, head)
+        ignored = _ignored_reason(review)
+        if ignored is not None:
+            not_counted.append(NotCounted(approval, ignored))
+            continue
+        key = approval.by.casefold()  # GitHub logins are case-insensitive
+        previous = current.pop(key, None)
+        if previous is not None:
+            not_counted.append(NotCounted(previous, _superseded(approval)))
+        if approval.state == "dismissed":
+            not_counted.append(NotCounted(approval, "review was dismissed"))
+        else:
+            current[key] = approval
+    approvals = sorted(current.values(), key=lambda a: a.by.casefold())
+    return approvals, sorted(not_counted, key=_not_counted_order)
+
+
+def commit_contributors(commits: Iterable[Mapping[str, Any]]) -> set[str]:
+    """Logins of everyone who authored or committed one of the commits."""
+    contributors: set[str] = set()
+    for commit in commits:
+        author, committer = login_of(commit.get("author")), login_of(commit.get("committer"))
+        if author:
+            contributors.add(author)
+        if committer and committer != WEB_FLOW:
+            contributors.add(committer)
+    return contributors
+
+
+def _approval(review: Mapping[str, Any], head: str) -> Approval:
+    raw_state = str(review.get("state", "")).upper()
+    commit = review.get("commit_id") if isinstance(review.get("commit_id"), str) else None
+    return Approval(
+        by=login_of(review.get("user")) or "ghost",  # GitHub's name for a deleted account
+        at=_timestamp(review.get("submitted_at")),
+        state=_REVIEW_STATES.get(raw_state, raw_state.lower()),
+        source="github",
+        commit=commit,
+        fresh=commit == head,
+    )
+
+
+def _ignored_reason(review: Mapping[str, Any]) -> str | None:
+    """Why a review can never count, whoever wrote it and whatever came later."""
+    user = review.get("user")
+    state = str(review.get("state", "")).upper()
+    if not isinstance(user, dict) or not login_of(user):
+        return "review by a deleted account"
+    if user.get("type") == "Bot" or str(user.get("login")).endswith("[bot]"):
+        return "review by a bot account; bots cannot approve"
+    if state == "COMMENTED":
+        return "comment-only review: neither approves nor requests changes"
+    if state == "PENDING" or review.get("submitted_at") is None:
+        return "review not submitted yet"
+    if state not in (*_REVIEW_STATES, "DISMISSED"):
+        return f"unknown review state {state!r}"
+    return None
+
+
+def _superseded(later: Approval) -> str:
+    when = f" at {later.at.isoformat()}" if later.at else ""
+    if later.state == "dismissed":
+        return f"withdrawn: {later.by}'s later review{when} was dismissed"
+    return f"superseded by {later.by}'s later review{when}"
+
+
+def _review_order(review: Mapping[str, Any]) -> tuple[datetime, int]:
+    at = _timestamp(review.get("submitted_at")) or datetime.max.replace(tzinfo=UTC)
+    number = review.get("id")
+    return at, number if isinstance(number, int) else 0
+
+
+def _not_counted_order(item: NotCounted) -> tuple[str, datetime]:
+    return item.approval.by.casefold(), item.approval.at or datetime.min.replace(tzinfo=UTC)
+
+
+def _objects(items: list[Any], path: str) -> list[dict[str, Any]]:
+    if not all(isinstance(item, dict) for item in items):
+        raise FatalError(f"GET {path}: expected a list of JSON objects from GitHub")
+    return items
+
+
+def _check_complete(commits: list[dict[str, Any]], pull: Mapping[str, Any], head: str) -> None:
+    """Fail closed when the listed commits may miss a contributor."""
+    total = pull.get("commits")
+    if isinstance(total, int) and total > len(commits):
+        limit = f"; GitHub lists at most {MAX_LISTED_COMMITS}" if total > MAX_LISTED_COMMITS else ""
+        raise FatalError(
+            f"GitHub listed {len(commits)} of the pull request's {total} commits{limit}; "
+            "its contributors cannot be determined"
+        )
+    if not any(commit.get("sha") == head for commit in commits):
+        raise FatalError(
+            f"the head commit {head[:12]} is missing from the pull request's commits "
+            "(a push while this check ran?); re-run the check"
+        )
+
+
+def _timestamp(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    # GitHub always sends UTC ("Z"); a bare time is read as UTC rather than local.
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
