@@ -84,10 +84,15 @@ class _Estate:
 
 def build_plan(base: Repository, head: Repository, diff: list[RecordChange],
                changed_paths: list[str], *, base_rev: str, head_rev: str,
+               policy: Repository | None = None,
                head_problems: list[P.Problem], also: list[Change] | None = None) -> Plan:
+    """``base`` is where the branch started (the diff's left side); ``policy`` is the
+    base branch as it is now, whose risk model, calendars and templates judge the
+    branch (the same revision when the branch is up to date)."""
     plan = Plan(base_rev, head_rev, diff, changed_paths, problems=head_problems)
     estate, old = _Estate(head), _Estate(base)
-    calendar = calendar_for(base)
+    rules = policy or base
+    calendar = calendar_for(rules)
     changes = branch_changes(diff, head)
     plan.undeclared = undeclared(diff, base, head, changes)
     plan.new_single_points = _new_single_points(diff, old, estate)
@@ -100,17 +105,17 @@ def build_plan(base: Repository, head: Repository, diff: list[RecordChange],
         conflicts = [*change_conflicts(change, radius, others, estate.radius),
                      *maintenance_conflicts(change, targets, calendar)]
         freezes = freeze_conflicts(change, targets, calendar)
-        inputs = _risk_inputs(change, radius, targets, calendar, conflicts, freezes, base)
+        inputs = _risk_inputs(change, radius, targets, calendar, conflicts, freezes, rules)
         inputs.redundancy = _redundancy(radius, estate, plan.new_single_points)
         inputs.team_record = history.of_team(change.team, excluding=change.id)
         inputs.asset_record = history.of_assets(change.targets, excluding=change.id)
         problems = [p for p in head_problems if p.file == head.origins[change.id].file]
-        template, mismatch = _template(change, base)
+        template, mismatch = _template(change, rules)
         if mismatch:
             problems.append(P.error(head.origins[change.id].file, "template-mismatch",
                                     mismatch, line=1, column=1))
         inputs.template = template
-        risk = assess(inputs, next(iter(base.risk_models()), None))
+        risk = assess(inputs, next(iter(rules.risk_models()), None))
         plan.changes.append(ChangePlan(change, status[change.id], head.origins[change.id].file,
                                        radius, risk, [*conflicts, *freezes], problems))
     return plan

@@ -24,6 +24,7 @@ class Branch:
     """A branch as ``plan`` and ``check`` see it: both revisions and the plan."""
 
     git: GitRepo
+    #: The base branch as it is now: its policy, teams and risk model judge.
     base: Repository
     head: Repository
     plan: Plan
@@ -41,9 +42,13 @@ def load_branch(options: Options, base: str | None, head: str | None,
     loader = Loader(open_cache(root, options))
     head_rev = git.resolve(head or "HEAD")
     head_repo = loader.load(GitTree(git, head_rev))
-    base_rev = git.resolve(base) if base else git.default_base(
+    policy_rev = git.resolve(base) if base else git.default_base(
         head_repo.settings.default_branch)
-    base_repo = loader.load(GitTree(git, base_rev))
+    policy_repo = loader.load(GitTree(git, policy_rev))
+    # The diff starts where the branch left the base: commits the base branch gained
+    # since are not the branch's doing (the same commit when the branch is up to date).
+    base_rev = git.merge_base(policy_rev, head_rev) or policy_rev
+    base_repo = loader.load(GitTree(git, base_rev)) if base_rev != policy_rev else policy_repo
     head_problems = head_repo.problems + locate(head_repo,
                                                 run_checks(head_repo, today or date.today()))
     diff = diff_repositories(base_repo, head_repo)
@@ -53,8 +58,8 @@ def load_branch(options: Options, base: str | None, head: str | None,
         others += branch_changes(diff_repositories(base_repo, other), other)
     plan = build_plan(base_repo, head_repo, diff, git.changed_paths(base_rev, head_rev),
                       base_rev=base_rev, head_rev=head_rev, head_problems=head_problems,
-                      also=others)
-    return Branch(git, base_repo, head_repo, plan)
+                      also=others, policy=policy_repo)
+    return Branch(git, policy_repo, head_repo, plan)
 
 
 def plan(options: Options, fmt: str, base: str | None, head: str | None,
