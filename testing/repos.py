@@ -36,10 +36,11 @@ def write(root: Path, files: dict[str, str | bytes]) -> Path:
     return root
 
 
-def git(root: Path, *args: str) -> str:
-    env = {**os.environ, **GIT_ENV}
-    return subprocess.run(["git", *args], cwd=root, env=env, check=True, capture_output=True,
-                          text=True).stdout
+def git(root: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run git in root with the pinned identity (or ``env``, e.g. :func:`identity`)."""
+    full_env = {**os.environ, **(env or GIT_ENV)}
+    return subprocess.run(["git", *args], cwd=root, env=full_env, check=True,
+                          capture_output=True, text=True).stdout
 
 
 def init_git(root: Path) -> Path:
@@ -51,6 +52,45 @@ def commit_all(root: Path, message: str = "commit") -> str:
     git(root, "add", "-A")
     git(root, "commit", "-q", "--allow-empty", "-m", message)
     return git(root, "rev-parse", "HEAD").strip()
+
+
+def noreply(handle: str) -> str:
+    """The GitHub no-reply email address of a handle."""
+    return f"1234567+{handle}@users.noreply.github.com"
+
+
+def identity(name: str, email: str | None = None) -> dict[str, str]:
+    """GIT_ENV with another author and committer (email: the GitHub no-reply one)."""
+    email = email or noreply(name)
+    return {**GIT_ENV, "GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email}
+
+
+def commit_as(root: Path, name: str, message: str = "commit", *, email: str | None = None,
+              sign: bool = False) -> str:
+    """Commit everything as another person (signed with the repository's signing
+    configuration when ``sign``); returns the commit id."""
+    env = identity(name, email)
+    git(root, "add", "-A", env=env)
+    git(root, "commit", "-q", "--allow-empty", *(["-S"] if sign else ["--no-gpg-sign"]),
+        "-m", message, env=env)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def ssh_key(directory: Path, name: str) -> tuple[Path, str]:
+    """A new ed25519 key pair (no passphrase): (private key file, public key text)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / name
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(path)],
+                   check=True, capture_output=True)
+    return path, path.with_suffix(".pub").read_text(encoding="utf-8").strip()
+
+
+def configure_signing(root: Path, key: Path) -> None:
+    """Sign the repository's commits with an SSH key (``gpg.format ssh``)."""
+    git(root, "config", "gpg.format", "ssh")
+    git(root, "config", "user.signingkey", str(key))
+    git(root, "config", "commit.gpgsign", "true")
 
 
 @dataclass
@@ -93,3 +133,36 @@ MINIMAL = {
           owner: team-ops
         """,
 }
+
+
+#: A change request as an engineer writes it: comments, `approvals: []`.
+CHANGE = """
+    # Change request for the shop database
+    id: CHG-2026-0001
+    kind: change
+    title: Upgrade the shop database   # keep it short
+    type: normal
+    requester: carol
+    team: team-ops
+    targets: [db-shop]
+    action: upgrade
+    effect: outage
+    window: {start: 2026-12-01T22:00:00+01:00, end: 2026-12-01T23:00:00+01:00}
+    rollback_plan: restore the snapshot
+    approvals: []           # git-native approvals
+    """
+CHANGE_FILE = "changes/chg-2026-0001.yaml"
+
+
+def change_branch(root: Path, base_files: dict[str, str | bytes] | None = None,
+                  branch: str = "feature") -> str:
+    """A git repository: MINIMAL (plus ``base_files``) committed on main, then
+    ``branch`` where carol commits CHANGE (as in a pull request); returns the id of
+    the base commit."""
+    write(root, {**MINIMAL, **(base_files or {})})
+    init_git(root)
+    base = commit_as(root, "maintainer", "the operations repository")
+    git(root, "checkout", "-q", "-b", branch)
+    write(root, {CHANGE_FILE: CHANGE})
+    commit_as(root, "carol", "add the change request")
+    return base

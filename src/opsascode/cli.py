@@ -54,6 +54,26 @@ def _parser() -> argparse.ArgumentParser:
                       help="other branches whose changes may conflict")
     plan.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
+    check = sub.add_parser("check", help="the gate: exit 0 only when the branch is approved")
+    check.add_argument("--base", metavar="REV", default=None,
+                       help="base revision (default: from the CI event, else the merge base)")
+    check.add_argument("--head", metavar="REV", default=None, help="head revision (HEAD)")
+    check.add_argument("--approvals", metavar="SRC", default="git",
+                       help="github, git (approval commits) or a JSON file (default: git)")
+    check.add_argument("--format", choices=("text", "json", "markdown", "github"), default=None,
+                       help="output format (github when GITHUB_ACTIONS=true, else text)")
+
+    approve = sub.add_parser("approve",
+                             help="record an approval of a change in a commit of its own")
+    approve.add_argument("change", metavar="CHANGE", help="the change id, e.g. CHG-2026-0042")
+    approve.add_argument("--sign", action="store_true",
+                         help="sign the commit (git commit -S, with your git signing set-up)")
+    approve.add_argument("--by", metavar="HANDLE", default=None,
+                         help="approver's handle (default: OPSASCODE_USER, git config "
+                         "opsascode.user, then github.user)")
+    approve.add_argument("--comment", metavar="TEXT", default=None,
+                         help="a comment kept with the approval")
+
     calendar = sub.add_parser("calendar", help="export the change schedule as text or iCalendar")
     calendar.add_argument("--format", choices=("text", "ics"), default="text")
     calendar.add_argument("--since", metavar="DATE", type=_day, default=None,
@@ -95,6 +115,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             from opsascode.commands.plan import plan
 
             return plan(options, args.format, args.base, args.head, args.also)
+        if args.command == "check":
+            from opsascode.commands.check import check
+
+            return check(options, _default_format(args.format), args.base, args.head,
+                         args.approvals)
+        if args.command == "approve":
+            from opsascode.commands.approve import approve
+
+            return approve(options, args.change, args.sign, args.by, args.comment)
         if args.command == "calendar":
             from opsascode.commands.calendar import calendar
 

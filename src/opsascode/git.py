@@ -6,9 +6,10 @@ Trees are read from the object database (``ls-tree`` and a persistent
 
 from __future__ import annotations
 
+import re
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,159 @@ class GitRepo:
         stream = self._repo.odb.stream(bytes.fromhex(blob_id))
         data: bytes = stream.read()
         return data
+
+    def blob_size(self, blob_id: str) -> int:
+        size: int = self._repo.odb.info(bytes.fromhex(blob_id)).size
+        return size
+
+    # --------------------------------------------- branch history, for approvals
+
+    def branch_commits(self, base: str | None, head: str) -> list[CommitInfo]:
+        """The commits of ``base..head`` (all of ``head``'s history when base is None),
+        parents before children, with the files each changes: one ``git log`` call."""
+        revs = f"{self.resolve(base)}..{self.resolve(head)}" if base else self.resolve(head)
+        out = self._repo.git.log(
+            "--reverse", "--topo-order", "-z", "--raw", "--no-abbrev", "--no-renames",
+            "--no-color", "--no-show-signature", "--no-ext-diff", f"--format={_LOG_FORMAT}",
+            revs, "--")
+        return _parse_log(str(out).split("\0"))
+
+    def verified_signer(self, commit: str, allowed_signers: Path) -> str | None:
+        """The principal whose SSH key in ``allowed_signers`` signed ``commit``; None
+        when the commit is unsigned, the signature is bad or the key is not allowed."""
+        status, _out, err = self._run(
+            "-c", "gpg.format=ssh", "-c", f"gpg.ssh.allowedSignersFile={allowed_signers}",
+            "verify-commit", "--raw", commit)
+        found = _SSH_GOOD.search(err)
+        return found.group(1) if status == 0 and found else None
+
+    # ------------------------------------------- the working tree, for `approve`
+
+    def config_value(self, key: str) -> str | None:
+        """A git configuration value, or None when it is not set."""
+        status, out, _err = self._run("config", "--get", key)
+        return out.strip() or None if status == 0 else None
+
+    def author_identity(self) -> tuple[str, str]:
+        """(name, email) git would write as the author of a new commit."""
+        status, out, err = self._run("var", "GIT_AUTHOR_IDENT")
+        found = _IDENT.match(out.strip()) if status == 0 else None
+        if found is None:
+            reason = err.strip().splitlines()[0] if err.strip() else "no identity"
+            raise FatalError(f"git cannot tell who you are ({reason}); set "
+                             "`git config user.name` and `git config user.email`")
+        return found.group(1), found.group(2)
+
+    def staged_paths(self) -> list[str]:
+        """Paths with changes in the index (staged for the next commit)."""
+        status, out, err = self._run("diff", "--cached", "--name-only", "--no-renames", "-z")
+        if status:
+            raise FatalError(f"cannot list staged changes: {err.strip()}")
+        return sorted(p for p in out.split("\0") if p)
+
+    def file_status(self, path: Path) -> str:
+        """``git status`` code of one file: "" when it is tracked and unchanged, "??"
+        untracked, "!!" ignored, else modified (e.g. " M", "M ")."""
+        status, out, err = self._run("status", "--porcelain=v1", "-z", "--ignored",
+                                     "--untracked-files=all", "--", str(path))
+        if status:
+            raise FatalError(f"cannot read the status of {path}: {err.strip()}")
+        return out[:2] if out else ""
+
+    def commit_only(self, path: Path, message: str, *, sign: bool) -> str:
+        """Commit the working-tree content of ``path`` alone (``git commit --only``),
+        signed with the user's signing configuration when ``sign``; the new commit id."""
+        status, _out, err = self._run("commit", "-q", *(["-S"] if sign else []),
+                                      "-m", message, "--only", "--", str(path))
+        if status:
+            hint = _SIGNING_HINT if sign else ""
+            raise FatalError(f"git commit failed: {' '.join(err.split())}{hint}")
+        return self.resolve("HEAD")
+
+    def _run(self, *args: str) -> tuple[int, str, str]:
+        """Run git; (exit status, stdout, stderr), never raising on a failed command."""
+        status, out, err = self._repo.git.execute(
+            ["git", *args], with_extended_output=True, with_exceptions=False,
+            strip_newline_in_stdout=False)
+        return int(status), str(out), str(err)
+
+
+#: ``git log`` header of one commit: sha, parents, author and committer identities.
+_LOG_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce"
+_HEADER_FIELDS = 6
+#: What ``git verify-commit --raw`` prints (ssh-keygen's words) for a good signature
+#: by a key of the allowed-signers file.
+_SSH_GOOD = re.compile(r'^Good "git" signature for (\S+) with ', re.MULTILINE)
+_IDENT = re.compile(r"^(.*) <(.*)> \d+ [+-]\d{4}$")
+_SIGNING_HINT = (
+    "; to sign with SSH: `git config gpg.format ssh` and "
+    "`git config user.signingkey ~/.ssh/id_ed25519.pub` (the key in your team's "
+    "signing_keys)")
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One file a commit changes; a blob id is None where the file does not exist."""
+
+    path: str
+    old_mode: str
+    new_mode: str
+    old_blob: str | None
+    new_blob: str | None
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    """A commit of a branch: who made it and which files it changes."""
+
+    sha: str
+    parents: tuple[str, ...]
+    author_name: str
+    author_email: str
+    committer_name: str
+    committer_email: str
+    #: Empty for merge commits: ``git log`` does not diff them.
+    files: tuple[FileChange, ...] = ()
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.parents) > 1
+
+
+def _parse_log(tokens: list[str]) -> list[CommitInfo]:
+    """Parse ``git log -z --raw --format=_LOG_FORMAT``: each commit's header fields,
+    then pairs of (raw diff line, path), all separated by NUL."""
+    commits: list[CommitInfo] = []
+    files: list[FileChange] = []
+    at = 0
+    while at < len(tokens):
+        token = tokens[at].lstrip("\n")
+        if not token:
+            at += 1
+        elif token.startswith(":") and commits:
+            files.append(_file_change(token, tokens[at + 1]))
+            at += 2
+        else:
+            _close(commits, files)
+            parents, an, ae, cn, ce = tokens[at + 1:at + _HEADER_FIELDS]
+            commits.append(CommitInfo(token, tuple(parents.split()), an, ae, cn, ce))
+            at += _HEADER_FIELDS
+    _close(commits, files)
+    return commits
+
+
+def _close(commits: list[CommitInfo], files: list[FileChange]) -> None:
+    """Give the last commit the files read since its header."""
+    if commits and files:
+        commits[-1] = replace(commits[-1], files=tuple(files))
+    files.clear()
+
+
+def _file_change(raw: str, path: str) -> FileChange:
+    # ":100644 100644 <old id> <new id> M": an all-zero id means no file on that side.
+    old_mode, new_mode, old, new, _status = raw[1:].split()
+    return FileChange(path, old_mode, new_mode, None if set(old) == {"0"} else old,
+                      None if set(new) == {"0"} else new)
 
 
 def _parse_ls_tree(out: str) -> Iterator[TreeEntry]:
