@@ -54,3 +54,11 @@ def test_unexpected_errors_exit_3_with_a_report_hint(capsys: Any, monkeypatch: A
     result = run_cli(capsys, "schema")
     assert result.code == 3
     assert "this is a bug, please report it" in result.err
+
+
+def test_console_entry_exits_with_the_command_code(tmp_path: Path) -> None:
+    write(tmp_path, {**MINIMAL, "inventory/bad.yaml": "- id: x\n  kind: nope\n"})
+    result = subprocess.run([sys.executable, "-m", "opsascode", "-C", str(tmp_path),
+                             "validate"], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert "unknown kind 'nope'" in result.stdout  # flushed before the fast exit

@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from opsascode.cli import main
+from opsascode.cli import run
 
-raise SystemExit(main())
+run()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import os
+import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -137,3 +139,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     return error_handler.run(dispatch)
+
+
+def run() -> None:
+    """The console entry point (``opsascode``, ``python -m opsascode``).
+
+    A command is a short-lived process whose data holds no reference cycles, so the
+    cyclic garbage collector stays off (it would scan millions of parsed objects
+    again and again), and the interpreter's teardown of those objects is skipped.
+    """
+    gc.disable()
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass  # the reader went away (`| head`): nothing more to say
+    os._exit(code)

@@ -1,105 +1,130 @@
 """The dependency graph (networkx lives here and nowhere else).
 
 Nodes are assets and clusters; an edge ``a -> b`` means *a needs b*, with the
-relation type as the edge's ``relation`` attribute. A cluster has a ``member`` edge to
-each member. Later stages (impact, availability) walk the reverse edges.
+relation type on the edge. A cluster has a ``member`` edge to each member. Later
+stages (impact, availability) walk the reverse edges.
+
+The everyday questions (who needs this, what does it need, is there a cycle) are
+answered from plain adjacency dictionaries, which cost a fraction of a networkx graph
+to build for 100,000 assets; networkx is brought in to take apart the part of the
+graph that does hold a cycle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-
-import networkx as nx
 
 from opsascode.records.assets import RELATION_TYPES, AssetBase, Cluster
 
 MEMBER = "member"
 
 
+def _active(relation: str) -> bool:
+    """Does an outage pass over this relation (members always count)?"""
+    return relation == MEMBER or RELATION_TYPES.get(relation, "outage") != "none"
+
+
 class DependencyGraph:
-    def __init__(self, assets: Iterable[AssetBase]) -> None:
-        graph: Any = nx.DiGraph()
-        for asset in assets:
-            graph.add_node(asset.id, kind=asset.kind)
-        self._graph = graph
+    def __init__(self) -> None:
+        self._kind: dict[str, str] = {}
+        self._needs: dict[str, dict[str, str]] = {}  # node -> {dependency: relation}
+        self._needed_by: dict[str, dict[str, str]] = {}  # node -> {dependent: relation}
         #: cluster id -> (members, min_available), for redundancy rules
         self.clusters: dict[str, tuple[tuple[str, ...], int]] = {}
 
     @classmethod
     def build(cls, assets: Iterable[AssetBase]) -> DependencyGraph:
+        self = cls()
         assets = list(assets)
-        self = cls(assets)
-        known = set(self._graph.nodes)
+        for asset in assets:
+            self._kind[asset.id] = asset.kind
+            self._needs[asset.id] = {}
+            self._needed_by[asset.id] = {}
         for asset in assets:
             for dep in asset.depends_on:
-                if dep.id in known:
-                    self._graph.add_edge(asset.id, dep.id, relation=dep.relation)
+                self._add(asset.id, dep.id, dep.relation)
             if isinstance(asset, Cluster):
-                members = tuple(dict.fromkeys(m for m in asset.members if m in known))
+                members = tuple(dict.fromkeys(m for m in asset.members if m in self._kind))
                 self.clusters[asset.id] = (members, asset.min_available)
-                for member in asset.members:
-                    if member in known:
-                        self._graph.add_edge(asset.id, member, relation=MEMBER)
+                for member in members:
+                    self._add(asset.id, member, MEMBER)
         return self
 
+    def _add(self, source: str, target: str, relation: str) -> None:
+        if target in self._kind:
+            self._needs[source][target] = relation
+            self._needed_by[target][source] = relation
+
     def __contains__(self, node: str) -> bool:
-        return node in self._graph
+        return node in self._kind
 
     def dependents(self, node: str) -> list[str]:
         """Assets that need ``node`` directly."""
-        return sorted(self._graph.predecessors(node))
+        return sorted(self._needed_by[node])
 
     def dependencies(self, node: str) -> list[str]:
-        return sorted(self._graph.successors(node))
+        return sorted(self._needs[node])
 
     def dependents_by_relation(self, node: str) -> list[tuple[str, str]]:
         """``(dependent, relation)`` for every asset that needs ``node`` directly."""
-        edges = self._graph.in_edges(node, data="relation")
-        return sorted((source, relation) for source, _, relation in edges)
+        return sorted(self._needed_by[node].items())
 
     def dependencies_by_relation(self, node: str) -> list[tuple[str, str]]:
         """``(dependency, relation)`` for everything ``node`` needs directly."""
-        edges = self._graph.out_edges(node, data="relation")
-        return sorted((target, relation) for _, target, relation in edges)
+        return sorted(self._needs[node].items())
 
     def relation(self, source: str, target: str) -> str:
-        return str(self._graph.edges[source, target]["relation"])
+        return self._needs[source][target]
 
     def kind(self, node: str) -> str:
-        return str(self._graph.nodes[node]["kind"])
+        return self._kind[node]
 
     def nodes(self) -> list[str]:
-        return sorted(self._graph.nodes)
+        return sorted(self._kind)
 
     def in_degree(self, node: str) -> int:
-        return int(self._graph.in_degree(node))
+        return len(self._needed_by[node])
 
     def cycles(self) -> list[list[str]]:
-        """One cycle per strongly connected component that has one, each rotated
-        to start at its smallest id; empty for a DAG (checked first: it is cheap,
-        while searching for a cycle in a large acyclic graph is not).
+        """One cycle per strongly connected component that has one, each rotated to
+        start at its smallest id; empty for a DAG.
 
-        Only relations that pass an outage on count: a monitoring system that runs
-        on the cluster it monitors (``monitored_by``), a backup target or a replica
-        closes no real loop."""
-        graph = self._graph
-        passive = [(u, v) for u, v, r in graph.edges(data="relation")
-                   if r != MEMBER and RELATION_TYPES.get(r, "outage") == "none"]
-        if passive:
-            graph = nx.restricted_view(graph, [], passive)
-        if nx.is_directed_acyclic_graph(graph):
+        Only relations that pass an outage on count: a monitoring system that runs on
+        the cluster it monitors (``monitored_by``), a backup target or a replica
+        closes no real loop. Kahn's algorithm peels off everything acyclic first, so
+        only the nodes caught in or behind a cycle ever reach networkx."""
+        remaining = self._not_peeled()
+        if not remaining:
             return []
+        import networkx as nx
+
+        graph = nx.DiGraph()
+        graph.add_edges_from((source, target) for source in remaining
+                             for target, relation in self._needs[source].items()
+                             if target in remaining and _active(relation))
         result = []
         for component in nx.strongly_connected_components(graph):
-            if len(component) == 1:
-                (node,) = component
-                if not graph.has_edge(node, node):
-                    continue
-            sub = graph.subgraph(component)
-            start = min(component)
-            edges = nx.find_cycle(sub, source=start)
+            if len(component) == 1 and not graph.has_edge(*component, *component):
+                continue
+            edges = nx.find_cycle(graph.subgraph(component), source=min(component))
             cycle = [u for u, _ in edges]
             pivot = cycle.index(min(cycle))
             result.append(cycle[pivot:] + cycle[:pivot])
         return sorted(result)
+
+    def _not_peeled(self) -> set[str]:
+        """Nodes left after repeatedly removing those no active edge points to."""
+        pointed = dict.fromkeys(self._kind, 0)
+        for targets in self._needs.values():
+            for target, relation in targets.items():
+                if _active(relation):
+                    pointed[target] += 1
+        ready = [node for node, count in pointed.items() if count == 0]
+        while ready:
+            node = ready.pop()
+            for target, relation in self._needs[node].items():
+                if _active(relation):
+                    pointed[target] -= 1
+                    if pointed[target] == 0:
+                        ready.append(target)
+        return {node for node, count in pointed.items() if count > 0}

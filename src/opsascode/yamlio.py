@@ -113,12 +113,13 @@ class _Constructor(yaml.constructor.SafeConstructor):
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
         if not isinstance(node, yaml.MappingNode):
             return super().construct_mapping(node, deep=deep)
-        has_merge = any(k.tag == "tag:yaml.org,2002:merge" for k, _ in node.value)
-        own_pairs = list(node.value)
+        # PyYAML's flatten_mapping deletes merge keys (<<) from this very list and, when
+        # there were any, gives the node a new one: ``pairs`` ends up holding the
+        # mapping's own pairs. Without merges, as many keys as pairs means no duplicates.
+        pairs = node.value
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        # Fast path: no merge keys and as many keys as pairs means no duplicates.
-        if has_merge or len(mapping) != len(own_pairs):
-            self._report_duplicates(own_pairs)
+        if node.value is not pairs or len(mapping) != len(pairs):
+            self._report_duplicates(pairs)
         return mapping
 
     def _report_duplicates(self, pairs: list[tuple[Any, Any]]) -> None:

@@ -196,15 +196,18 @@ def _window_names(repo: Repository) -> Iterator[Problem]:
     maintenance = {w.name for c in repo.calendars() for w in c.maintenance}
     peaks = {w.name for c in repo.calendars() for w in c.peak}
     for asset in repo.assets():
-        origin = repo.origins[asset.id]
-        for i, name in enumerate(asset.maintenance_windows):
-            if name not in maintenance:
-                yield P.error(origin.file, "unknown-reference",
-                              f"{asset.kind} {asset.id!r} names maintenance window {name!r}, "
-                              "which no calendar defines", loc=(*origin.loc,
-                                                                "maintenance_windows", i))
-        for i, name in enumerate(getattr(asset, "peak_hours", [])):
+        if asset.maintenance_windows:
+            origin = repo.origins[asset.id]
+            for i, name in enumerate(asset.maintenance_windows):
+                if name not in maintenance:
+                    yield P.error(origin.file, "unknown-reference",
+                                  f"{asset.kind} {asset.id!r} names maintenance window "
+                                  f"{name!r}, which no calendar defines",
+                                  loc=(*origin.loc, "maintenance_windows", i))
+    for service in repo.services():
+        origin = repo.origins[service.id]
+        for i, name in enumerate(service.peak_hours):
             if name not in peaks:
                 yield P.error(origin.file, "unknown-reference",
-                              f"service {asset.id!r} names peak window {name!r}, which no "
+                              f"service {service.id!r} names peak window {name!r}, which no "
                               "calendar defines", loc=(*origin.loc, "peak_hours", i))
