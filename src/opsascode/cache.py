@@ -44,6 +44,9 @@ class ParseCache:
     def _path(self, blob_id: str) -> Path:
         return self.root / blob_id[:2] / blob_id[2:]
 
+    def has(self, blob_id: str) -> bool:
+        return self._path(blob_id).is_file()
+
     def get(self, blob_id: str) -> Any | None:
         try:
             data = self._path(blob_id).read_bytes()

@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from opsascode import problems as P
 from opsascode import yamlio
 from opsascode.cache import ParseCache
+from opsascode.parallel import Parsed, parse_many, parse_one
 from opsascode.problems import Loc
 from opsascode.records import Record, record_adapter
 from opsascode.records.settings import Settings
@@ -66,6 +67,7 @@ class Loader:
     def __init__(self, cache: ParseCache | None = None) -> None:
         self.cache = cache
         self._results: dict[tuple[str, str], FileResult] = {}
+        self._parsed: dict[str, Parsed] = {}  # parsed ahead, by blob id
         self._adapter = record_adapter()
 
     def load(self, tree: Tree, progress: Progress | None = None) -> Repository:
@@ -73,13 +75,28 @@ class Loader:
         repo.settings = self._settings(tree, repo)
         limits = repo.settings
         with _gc_paused():
-            for source in tree.files(limits.folders.all(), limits.max_file_size):
+            sources = self._parse_ahead(
+                list(tree.files(limits.folders.all(), limits.max_file_size)), limits)
+            for source in sources:
                 repo.files += 1
                 self._add(repo, source, self._result(source, limits))
                 if progress:
                     progress(repo.files)
         repo.problems = locate(repo, repo.problems)
         return repo
+
+    def _parse_ahead(self, sources: list[SourceFile], settings: Settings) -> list[SourceFile]:
+        """Read the files that need parsing and parse them all at once (on two cores
+        when it pays); the others stay unread."""
+        def needed(source: SourceFile) -> bool:
+            return (source.problem is None and (source.path, source.blob_id) not in self._results
+                    and not (self.cache and self.cache.has(source.blob_id)))
+
+        sources = [s.read() if needed(s) else s for s in sources]
+        todo = {s.blob_id: s.data for s in sources if needed(s) and s.data is not None}
+        parsed = parse_many(list(todo.values()), settings.max_alias_expansion)
+        self._parsed.update(zip(todo, parsed, strict=True))
+        return sources
 
     def _result(self, source: SourceFile, settings: Settings) -> FileResult:
         key = (source.path, source.blob_id)
@@ -109,14 +126,13 @@ class Loader:
     def _parse(self, source: SourceFile, settings: Settings, result: FileResult) -> Any:
         """The file's data, or ``_FAILED`` (with the problems added to ``result``)."""
         assert source.data is not None
-        cached = self.cache.get(source.blob_id) if self.cache else None
+        cached = self._parsed.pop(source.blob_id, None)
+        if cached is None and self.cache:
+            cached = self.cache.get(source.blob_id)
+        elif cached is not None and self.cache:
+            self.cache.put(source.blob_id, cached)
         if cached is None:
-            try:
-                value, issues = yamlio.parse(source.data,
-                                             max_expansion=settings.max_alias_expansion)
-                cached = (True, value, issues)
-            except yamlio.YamlError as exc:
-                cached = (False, None, [exc.issue])
+            cached = parse_one(source.data, settings.max_alias_expansion)
             if self.cache:
                 self.cache.put(source.blob_id, cached)
         ok, value, issues = cached
