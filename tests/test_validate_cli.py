@@ -91,3 +91,20 @@ def test_schema_of_unknown_kind_is_a_usage_error(capsys: Any) -> None:
     result = run_cli(capsys, "schema", "databse")
     assert result.code == 2
     assert "did you mean 'database'" in result.err
+
+
+def test_policy_mistakes_list_the_allowed_names(tmp_path: Path, capsys: Any) -> None:
+    write(tmp_path, {**MINIMAL, "policies/approvals.yaml": """
+        id: p
+        kind: approval-policy
+        policy: {approval: [r]}
+        approval_rules:
+          - name: r
+            if: {chnge_type: [normal], risk_level_at_least: extreme}
+            requires: {count: 1, teams: [team-ops]}
+        """})
+    problems = validate(capsys, tmp_path).json()["problems"]
+    by_code = {p["code"]: p for p in problems}
+    assert by_code["unknown-field"]["line"] == 6
+    assert "did you mean 'change_type'?" in by_code["unknown-field"]["message"]
+    assert "'low', 'medium', 'high' or 'critical'" in by_code["invalid-value"]["message"]

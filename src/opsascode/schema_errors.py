@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -126,11 +126,32 @@ def _non_string_key(loc: Loc, label: str) -> tuple[str, str, Loc]:
         f"strings: quote it ('{key}')"), (*path, KEY)
 
 
+def _model_at(model: type[BaseModel] | None, path: Loc) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``path`` inside ``model``."""
+    for step in path:
+        if model is None:
+            return None
+        if isinstance(step, int):
+            continue  # a list item: the element type was taken with the field
+        field = next((f for n, f in model.model_fields.items() if step in (n, f.alias)), None)
+        model = _model_in(field.annotation) if field is not None else None
+    return model
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for argument in get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
 def _unknown_field(loc: Loc, label: str, model: type[BaseModel] | None) -> str:
     name = str(loc[-1]) if loc else "?"
-    allowed: list[str] = []
-    if len(loc) == 1 and model is not None:
-        allowed = sorted(f.alias or n for n, f in model.model_fields.items())
+    inner = _model_at(model, loc[:-1]) if loc else None
+    allowed = sorted(f.alias or n for n, f in inner.model_fields.items()) if inner else []
     close = difflib.get_close_matches(name, allowed, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     place = f" in {describe_field(loc[:-1])}" if len(loc) > 1 else ""
@@ -138,10 +159,8 @@ def _unknown_field(loc: Loc, label: str, model: type[BaseModel] | None) -> str:
     if label == "opsascode.yaml":
         return f"unknown setting {name!r}{place} in opsascode.yaml: {hint}check the " \
                f"spelling{fields}"
-    return (
-        f"unknown field {name!r}{place} of {label}: {hint}check the spelling, or put "
-        f"free-form data under `attributes`{fields}"
-    )
+    free_form = ", or put free-form data under `attributes`" if "attributes" in allowed else ""
+    return f"unknown field {name!r}{place} of {label}: {hint}check the spelling{free_form}{fields}"
 
 
 def quote_hint(message: str, text: str | None) -> str:
