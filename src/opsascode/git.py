@@ -116,6 +116,30 @@ class GitRepo:
             revs, "--")
         return _parse_log(str(out).split("\0"))
 
+    def commit_graph(self, rev: str) -> dict[str, tuple[tuple[str, ...], int, int]]:
+        """Every commit reachable from ``rev``: sha -> (parents, author time, commit
+        time), in seconds since the epoch; one ``git log`` call."""
+        out = self._repo.git.log("--format=%H %P%x00%at %ct", self.resolve(rev), "--")
+        graph: dict[str, tuple[tuple[str, ...], int, int]] = {}
+        for line in str(out).splitlines():
+            shas, _, times = line.partition("\0")
+            sha, *parents = shas.split()
+            author, committer = times.split()
+            graph[sha] = (tuple(parents), int(author), int(committer))
+        return graph
+
+    def mainline_files(self, rev: str, paths: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+        """The first-parent history of ``rev`` (newest first), each commit with the
+        files under ``paths`` it changes relative to its first parent; one call."""
+        out = self._repo.git.log("--first-parent", "--diff-merges=first-parent",
+                                 "--name-only", "--no-renames", "-z", "--format=%x01%H",
+                                 self.resolve(rev), "--", *paths)
+        result = []
+        for chunk in str(out).split("\x01")[1:]:
+            sha, *files = [p.strip() for p in chunk.replace("\n", "\0").split("\0") if p.strip()]
+            result.append((sha, files))
+        return result
+
     def verified_signer(self, commit: str, allowed_signers: Path) -> str | None:
         """The principal whose SSH key in ``allowed_signers`` signed ``commit``; None
         when the commit is unsigned, the signature is bad or the key is not allowed."""
