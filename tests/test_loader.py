@@ -238,3 +238,11 @@ def test_ids_of_a_file_that_does_not_parse_are_not_dangling(tmp_path: Path) -> N
     assert [p.code for p in repo.problems] == ["yaml-syntax"]
     assert "team-ops" in repo.invalid_ids
     assert [p.code for p in run_checks(repo, date(2026, 11, 27))] == []
+
+
+def test_a_binary_file_in_a_revision_is_refused_with_the_cache_on(tmp_path: Path) -> None:
+    root = _git_repo(tmp_path)
+    (root / "inventory" / "logo.yaml").write_bytes(b"id: x\n\x00\x01")
+    commit_all(root, "binary")
+    repo = load(GitTree(GitRepo(root), "HEAD"), cache=ParseCache(root / ".git"))
+    assert [(p.file, p.code) for p in repo.problems] == [("inventory/logo.yaml", "binary-file")]

@@ -19,6 +19,7 @@ from opsascode.policy.evaluate import evaluate_change, evaluate_rule_named
 from opsascode.policy.predicates.changed_paths import matches
 from opsascode.policy.result import Result, Status
 from opsascode.records import ApprovalPolicy, Team
+from opsascode.records.assets import AssetBase
 from opsascode.records.policies import ProtectedPaths
 from opsascode.repository import Repository
 
@@ -50,8 +51,9 @@ def decide(plan: Plan, base: Repository, head: Repository, approvals: ApprovalSe
     teams = {t.id: t.model_copy(update={"members": [m.lower() for m in t.members]})
              for t in base.teams()}
     approvals = _lowercased(approvals)
-    decisions = [Decision(item.change.id,
-                          evaluate_change(policy, _context(item, plan, head, teams, approvals)))
+    assets = {a.id: a for a in head.assets()}
+    decisions = [Decision(item.change.id, evaluate_change(
+                     policy, _context(item, plan, assets, teams, approvals)))
                  for item in plan.changes]
     decisions += _protected(plan, policy, teams, approvals)
     decisions += _findings(plan)
@@ -75,10 +77,9 @@ def _overall(decisions: list[Decision], errors: list[str]) -> str:
     return "pending" if Status.PENDING in statuses else "approved"
 
 
-def _context(item: ChangePlan, plan: Plan, head: Repository, teams: dict[str, Team],
-             approvals: ApprovalSet) -> RuleContext:
+def _context(item: ChangePlan, plan: Plan, assets: dict[str, AssetBase],
+             teams: dict[str, Team], approvals: ApprovalSet) -> RuleContext:
     change = item.change
-    assets = {a.id: a for a in head.assets()}
     facts = [AssetFacts.of(assets[i.id]) for i in item.radius.impacted if i.id in assets]
     kinds = {c.kind for c in item.conflicts}
     template = None

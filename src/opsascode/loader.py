@@ -102,13 +102,13 @@ class Loader:
         key = (source.path, source.blob_id)
         if source.blob_id and key in self._results:
             return self._results[key]
-        source = source.read()
         result = self._file_result(source, settings)
         if source.blob_id:
             self._results[key] = result
         return result
 
     def _add(self, repo: Repository, source: SourceFile, result: FileResult) -> None:
+        repo.forget_indexes()
         if source.data is not None:
             repo.sources[source.path] = source.data
         elif source.reader is not None:
@@ -124,15 +124,19 @@ class Loader:
             repo.origins[record.id] = Origin(source.path, loc)
 
     def _parse(self, source: SourceFile, settings: Settings, result: FileResult) -> Any:
-        """The file's data, or ``_FAILED`` (with the problems added to ``result``)."""
-        assert source.data is not None
+        """The file's data, or ``_FAILED`` (with the problems added to ``result``).
+        A file whose blob is cached is never read."""
         cached = self._parsed.pop(source.blob_id, None)
         if cached is None and self.cache:
             cached = self.cache.get(source.blob_id)
         elif cached is not None and self.cache:
             self.cache.put(source.blob_id, cached)
         if cached is None:
-            cached = parse_one(source.data, settings.max_alias_expansion)
+            full = source.read()
+            if full.problem is not None or full.data is None:  # binary, not UTF-8, ...
+                result.problems.extend([full.problem] if full.problem else [])
+                return _FAILED_UNREAD
+            cached = parse_one(full.data, settings.max_alias_expansion)
             if self.cache:
                 self.cache.put(source.blob_id, cached)
         ok, value, issues = cached
@@ -143,14 +147,17 @@ class Loader:
 
     def _file_result(self, source: SourceFile, settings: Settings) -> FileResult:
         result = FileResult()
-        if source.problem or source.data is None:
+        if source.problem or (source.data is None and source.reader is None):
             result.problems.extend([source.problem] if source.problem else [])
             return result
         value = self._parse(source, settings, result)
+        if value is _FAILED_UNREAD:
+            return result
         if value is _FAILED:
             # The records of a file that does not parse are unknown, but their ids are
             # usually legible: knowing them avoids a flood of dangling references.
-            result.invalid_ids.extend(_ID_LINE.findall(source.data.decode("utf-8", "replace")))
+            data = source.read().data or b""
+            result.invalid_ids.extend(_ID_LINE.findall(data.decode("utf-8", "replace")))
             return result
         if value is None or value == []:
             result.problems.append(P.warning(source.path, "empty-file",
@@ -199,6 +206,7 @@ class Loader:
 
 
 _FAILED = object()
+_FAILED_UNREAD = object()
 
 
 def load(tree: Tree, *, cache: ParseCache | None = None, progress: Progress | None = None

@@ -18,7 +18,6 @@ from opsascode.conflicts import (
     maintenance_conflicts,
 )
 from opsascode.diff import RecordChange, branch_changes, undeclared
-from opsascode.graph import DependencyGraph
 from opsascode.impact import BlastRadius, blast_radius
 from opsascode.records import Change, ChangeTemplate
 from opsascode.records.assets import AssetBase
@@ -68,7 +67,7 @@ class _Estate:
 
     def __init__(self, repo: Repository) -> None:
         self.assets = {a.id: a for a in repo.assets()}
-        self.graph = DependencyGraph.build(self.assets.values())
+        self.graph = repo.graph()
         self._radii: dict[str, BlastRadius] = {}
 
     def radius(self, change: Change) -> BlastRadius:
@@ -90,12 +89,12 @@ def build_plan(base: Repository, head: Repository, diff: list[RecordChange],
     base branch as it is now, whose risk model, calendars and templates judge the
     branch (the same revision when the branch is up to date)."""
     plan = Plan(base_rev, head_rev, diff, changed_paths, problems=head_problems)
-    estate, old = _Estate(head), _Estate(base)
+    estate = _Estate(head)
     rules = policy or base
     calendar = calendar_for(rules)
     changes = branch_changes(diff, head)
     plan.undeclared = undeclared(diff, base, head, changes)
-    plan.new_single_points = _new_single_points(diff, old, estate)
+    plan.new_single_points = _new_single_points(diff, base, estate)
     others = [*head.changes(), *(also or [])]
     history = TrackRecords(head)
     status = {c.id: c.status for c in diff}
@@ -172,11 +171,13 @@ def _redundancy(radius: BlastRadius, estate: _Estate,
     return reasons
 
 
-def _new_single_points(diff: list[RecordChange], old: _Estate, new: _Estate
+def _new_single_points(diff: list[RecordChange], base: Repository, new: _Estate
                        ) -> list[NewSinglePoint]:
-    touched = {c.id for c in diff if c.id in new.assets or c.id in old.assets}
+    touched = {c.id for c in diff if isinstance(base.records.get(c.id), AssetBase)
+               or c.id in new.assets}
     if not touched:
-        return []
+        return []  # no asset changed: the base estate is not even built
+    old = _Estate(base)
     services = {s.id for s in new.radius_of_assets(touched).services}
     services |= {s.id for s in old.radius_of_assets(touched).services}
     services &= set(new.assets)

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from opsascode.graph import DependencyGraph
 from opsascode.problems import Loc, Problem
 from opsascode.records import (
     ApprovalPolicy,
@@ -65,10 +66,26 @@ class Repository:
                 self.sources[path] = data
         return self.sources.get(path)
 
+    #: Records by type and the dependency graph, worked out once when first asked
+    #: for (after loading); the loader clears them if records are added later.
+    _by_type: dict[type, list[Record]] = field(default_factory=dict, repr=False)
+    _graph: DependencyGraph | None = field(default=None, repr=False)
+
     def of_type(self, cls: type[R]) -> Iterator[R]:
-        for record in self.records.values():
-            if isinstance(record, cls):
-                yield record
+        found = self._by_type.get(cls)
+        if found is None:
+            found = self._by_type[cls] = [r for r in self.records.values() if isinstance(r, cls)]
+        return iter(found)  # type: ignore[arg-type]
+
+    def graph(self) -> DependencyGraph:
+        """The dependency graph of the assets (built once)."""
+        if self._graph is None:
+            self._graph = DependencyGraph.build(self.assets())
+        return self._graph
+
+    def forget_indexes(self) -> None:
+        self._by_type.clear()
+        self._graph = None
 
     def get(self, record_id: str, cls: type[R]) -> R | None:
         record = self.records.get(record_id)

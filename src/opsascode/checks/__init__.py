@@ -42,7 +42,7 @@ CHECKS: tuple[Check, ...] = (
 
 
 def run_checks(repo: Repository, today: date) -> list[Problem]:
-    context = Context(today=today, graph=DependencyGraph.build(repo.assets()))
+    context = Context(today=today, graph=repo.graph())
     found: list[Problem] = []
     for check in CHECKS:
         found.extend(check(repo, context))

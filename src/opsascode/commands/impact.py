@@ -7,7 +7,6 @@ import sys
 from typing import TextIO
 
 from opsascode.errors import UsageError
-from opsascode.graph import DependencyGraph
 from opsascode.impact import blast_radius
 from opsascode.loader import load
 from opsascode.records import Change
@@ -43,7 +42,7 @@ def impact(options: Options, ids: list[str], fmt: str, effect: str = "outage",
     require_readable(repo)
     targets = targets_of(repo, ids, effect)
     assets = {a.id: a for a in repo.assets()}
-    radius = blast_radius(DependencyGraph.build(assets.values()), assets, targets)
+    radius = blast_radius(repo.graph(), assets, targets)
     if fmt == "json":
         text = report.as_json(radius)
     elif fmt == "mermaid":

@@ -25,7 +25,10 @@ def as_dict(radius: BlastRadius) -> dict[str, Any]:
 
 
 def as_json(radius: BlastRadius, extra: dict[str, Any] | None = None) -> str:
-    return json.dumps({**as_dict(radius), **(extra or {})}, indent=2, sort_keys=True,
+    """Indented for people; a large radius is written compactly, because Python's
+    indenting encoder is several times slower (same data, same key order)."""
+    indent = 2 if len(radius.impacted) <= 2000 else None
+    return json.dumps({**as_dict(radius), **(extra or {})}, indent=indent, sort_keys=True,
                       ensure_ascii=False)
 
 
