@@ -59,6 +59,7 @@ CODES: dict[str, str] = {
     "interval-ends-before-start": "an outage or pause that ends before it starts",
     "missing-resolved-at": "a resolved or closed incident without `resolved_at`",
     "inconsistent-link": "a problem and an incident that disagree about their link",
+    "recurring-incidents": "recurring incidents that no problem record links (warning)",
     # branches (plan)
     "undeclared-modification": "an asset or team changed with no change request targeting it",
     "template-mismatch": "a standard change that does not stay inside its template",

@@ -73,7 +73,7 @@ class IncidentContext:
         ``validate`` uses it), else ``DEFAULT_PRIORITY_MATRIX``."""
         assets = {a.id: a for a in repo.assets()}
         matrix = next(iter(repo.priority_matrices()), None)
-        return cls(assets=assets, graph=DependencyGraph.build(assets.values()),
+        return cls(assets=assets, graph=repo.graph(),
                    slas={s.id: s for s in repo.slas()},
                    calendars={c.id: BusinessCalendar(c) for c in repo.calendars()},
                    matrix=matrix.matrix if matrix is not None else DEFAULT_PRIORITY_MATRIX)

@@ -37,6 +37,7 @@ CHECKS: tuple[Check, ...] = (
     changes.check_changes,
     incidents.check_incidents,
     incidents.check_problem_links,
+    incidents.check_recurring,
     policies.check_policies,
 )
 

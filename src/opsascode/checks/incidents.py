@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import timedelta
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -76,3 +77,28 @@ def check_problem_links(repo: Repository, context: Context) -> Iterable[Problem]
                               f"names problem {listed.problem!r}; make them agree",
                               loc=(*origin.loc, "incidents", i))
 
+
+
+def check_recurring(repo: Repository, context: Context) -> Iterable[Problem]:
+    """Recurring incidents that no problem record links: a warning, so that problem
+    management starts from data (the rule comes from ``kpi-targets``)."""
+    from opsascode.problem_kpis import RecurrenceRule, recurring_incidents
+    from opsascode.sla import IncidentContext
+
+    rule = RecurrenceRule.from_targets(next(iter(repo.kpi_targets()), None))
+    incidents = list(repo.incidents())
+    if len(incidents) < rule.count:
+        return
+    first = min(i.reported_at for i in incidents)
+    until = max(i.reported_at for i in incidents) + timedelta(seconds=1)
+    groups = recurring_incidents(incidents, list(repo.problem_records()),
+                                 IncidentContext.from_repository(repo), first, until, rule)
+    subjects: dict[tuple[str, ...], list[str]] = {}
+    for group in groups:  # the same incidents on an asset and on its service: one warning
+        subjects.setdefault(tuple(group.incidents), []).append(group.subject)
+    for ids, names in subjects.items():
+        last = repo.origins[ids[-1]]
+        yield P.warning(last.file, "recurring-incidents",
+                        f"{len(ids)} incidents on {', '.join(sorted(names))} within "
+                        f"{rule.days} days ({', '.join(ids)}) and no problem record links "
+                        "them; open a problem (problems/) to find the cause", loc=last.loc)
