@@ -76,6 +76,39 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("--comment", metavar="TEXT", default=None,
                          help="a comment kept with the approval")
 
+    new = sub.add_parser("new", help="scaffold a change, incident or problem that validates")
+    new.add_argument("kind", metavar="KIND", choices=("change", "incident", "problem"),
+                     help="change, incident or problem")
+    new.add_argument("--id", default=None,
+                     help="the id (default: the next free one of this year, e.g. CHG-2026-0016)")
+    new.add_argument("--title", metavar="TEXT", default=None, help="one-line summary (required)")
+    new.add_argument("--type", default=None,
+                     help="changes: standard (needs --template), normal (default) or emergency")
+    new.add_argument("--template", metavar="ID", default=None,
+                     help="standard changes: the change template in policies/")
+    new.add_argument("--team", metavar="TEAM", default=None,
+                     help="implementing team (changes, required), handling team (incidents), "
+                     "owning team (problems)")
+    new.add_argument("--targets", metavar="ID,ID", default=None,
+                     help="changes: the assets the change touches (required)")
+    new.add_argument("--action", default=None,
+                     help="changes: add, modify (default), upgrade, patch, restart, migrate, "
+                     "decommission or config")
+    new.add_argument("--effect", default=None,
+                     help="changes: expected effect on the targets, outage (default), "
+                     "degraded or none")
+    new.add_argument("--requester", metavar="HANDLE", default=None,
+                     help="changes: who asks (default: OPSASCODE_USER, git config "
+                     "opsascode.user, then github.user)")
+    new.add_argument("--impact", default=None, help="incidents: high, medium (default) or low")
+    new.add_argument("--urgency", default=None, help="incidents: high, medium (default) or low")
+    new.add_argument("--affected", metavar="ID,ID", default=None,
+                     help="incidents and problems: the affected assets and services")
+    new.add_argument("--set", dest="assignments", metavar="FIELD=VALUE", action="append",
+                     default=[], help="any other field; text fields take VALUE as written, "
+                     "others read it as YAML, e.g. --set targets=[db-1,db-2]")
+    new.add_argument("--force", action="store_true", help="replace an existing file")
+
     calendar = sub.add_parser("calendar", help="export the change schedule as text or iCalendar")
     calendar.add_argument("--format", choices=("text", "ics"), default="text")
     calendar.add_argument("--since", metavar="DATE", type=_day, default=None,
@@ -126,6 +159,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             from opsascode.commands.approve import approve
 
             return approve(options, args.change, args.sign, args.by, args.comment)
+        if args.command == "new":
+            from opsascode.commands.new import SHORTCUTS, collect_fields, new
+
+            fields = collect_fields({name: getattr(args, name) for name in SHORTCUTS},
+                                    args.assignments)
+            return new(options, args.kind, fields, args.force)
         if args.command == "calendar":
             from opsascode.commands.calendar import calendar
 

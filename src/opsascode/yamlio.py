@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import yaml
@@ -420,3 +421,71 @@ def key_position(data: bytes, path: tuple[str | int, ...]) -> tuple[int, int]:
                 return _mark_position(key.start_mark)
     located = doc.locate(path)
     return located.line, located.column
+
+
+# ------------------------------------------------------------------- writing
+
+# Plain scalars that mean the same in block and flow context and need no quotes; a
+# string outside this set, or one that reads back as something else (``no``,
+# ``15.10``, ``012``), is double-quoted.
+_PLAIN_SAFE = re.compile(r"^[A-Za-z0-9_./()+-](?:[A-Za-z0-9 _./@()+-]*[A-Za-z0-9_./@()+-])?$")
+_QUOTED_ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+
+
+def dump_inline(value: Any) -> str:
+    """``value`` (a string, number, boolean, null, date or timestamp, or a list or
+    mapping of them) as one line of YAML that :func:`parse` reads back as the same
+    value, without issues; ValueError when no such line exists."""
+    text = _inline(value)
+    if not _reads_back(text, value):
+        raise ValueError(f"{value!r} cannot be written as YAML that reads back the same")
+    return text
+
+
+def _inline(value: Any) -> str:
+    if isinstance(value, str):
+        return value if _PLAIN_SAFE.match(value) and _reads_back(value, value) else _quoted(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(_inline(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_inline(str(k))}: {_inline(v)}" for k, v in value.items()) + "}"
+    if value is None or isinstance(value, bool):
+        return {None: "null", True: "true", False: "false"}[value]
+    if isinstance(value, float):
+        return _float(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, date):  # datetimes too: ISO 8601 is YAML's timestamp form
+        return value.isoformat()
+    raise ValueError(f"a {type(value).__name__} cannot be written as YAML")
+
+
+def _float(value: float) -> str:
+    if value != value:
+        return ".nan"
+    if value in (float("inf"), float("-inf")):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)
+    # YAML 1.1 needs a dot in a float: 1e+20 would read as a string there.
+    return text.replace("e", ".0e", 1) if "e" in text and "." not in text else text
+
+
+def _quoted(value: str) -> str:
+    """A double-quoted scalar; anything not printable is a YAML escape."""
+    escaped = []
+    for char in value:
+        if char in _QUOTED_ESCAPES:
+            escaped.append(_QUOTED_ESCAPES[char])
+        elif char.isprintable():
+            escaped.append(char)
+        else:
+            escaped.append(f"\\u{ord(char):04x}" if ord(char) <= 0xFFFF else f"\\U{ord(char):08x}")
+    return '"' + "".join(escaped) + '"'
+
+
+def _reads_back(text: str, value: Any) -> bool:
+    try:
+        back, issues = parse(text.encode("utf-8"))
+    except (YamlError, UnicodeEncodeError):
+        return False
+    return not issues and back == value and type(back) is type(value)

@@ -34,7 +34,7 @@ _ID_RULE = "1-63 characters of [a-z0-9] separated by single - _ or ."
 def _check_id(value: str) -> str:
     if not (0 < len(value) <= 63 and _ID_RE.match(value)):
         raise PydanticCustomError(
-            "invalid_id", "{value!r} is not a valid id: use " + _ID_RULE, {"value": value})
+            "invalid_id", "'{value}' is not a valid id: use " + _ID_RULE, {"value": value})
     return value
 
 
@@ -42,7 +42,7 @@ def _check_record_id(value: str) -> str:
     if not (0 < len(value) <= 63 and _RECORD_ID_RE.match(value)):
         raise PydanticCustomError(
             "invalid_id",
-            "{value!r} is not a valid id: use " + _ID_RULE + " (upper case allowed for "
+            "'{value}' is not a valid id: use " + _ID_RULE + " (upper case allowed for "
             "changes, incidents and problems, e.g. CHG-2026-0042)",
             {"value": value},
         )
