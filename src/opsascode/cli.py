@@ -76,6 +76,13 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("--comment", metavar="TEXT", default=None,
                          help="a comment kept with the approval")
 
+    kpi = sub.add_parser("kpi", help="KPIs against the targets in policies/")
+    kpi.add_argument("--since", metavar="DATE", type=_day, default=None,
+                     help="first day, YYYY-MM-DD (default: twelve months before --until)")
+    kpi.add_argument("--until", metavar="DATE", type=_day, default=None,
+                     help="last day, included (default: today)")
+    kpi.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+
     new = sub.add_parser("new", help="scaffold a change, incident or problem that validates")
     new.add_argument("kind", metavar="KIND", choices=("change", "incident", "problem"),
                      help="change, incident or problem")
@@ -159,6 +166,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from opsascode.commands.approve import approve
 
             return approve(options, args.change, args.sign, args.by, args.comment)
+        if args.command == "kpi":
+            from opsascode.commands.kpi import kpi
+
+            return kpi(options, args.format, args.since, args.until)
         if args.command == "new":
             from opsascode.commands.new import SHORTCUTS, collect_fields, new
 
