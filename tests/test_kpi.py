@@ -104,3 +104,21 @@ def test_html_escapes_repository_text(tmp_path: Path, capsys: Any) -> None:
         "title: ", "title: <script>alert(1)</script> ", 1)})
     html = kpi(capsys, root, *PERIOD, "--format", "html").out
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_availability_and_cost_match_hand_calculation(example: Path, capsys: Any) -> None:
+    metrics = kpi(capsys, example, *PERIOD, "--format", "json").json()["metrics"]
+    services = {s["id"]: s for s in metrics["availability"]}
+    # 2026-06-01 00:00+02:00 .. 2026-11-27 00:00+01:00 = 179 days + 1 hour (the clocks
+    # went back on 10-25) = 257,820 minutes.
+    period = 257_820
+    # INC-2026-0011: svc-intranet out 08:47-09:58 (71 min), svc-customer-support out
+    # 08:47-09:40 (53 min); nothing else took them down.
+    assert services["svc-intranet"]["unplanned"] == 71 * 60
+    assert services["svc-intranet"]["availability"] == pytest.approx(100 * (1 - 71 / period))
+    assert services["svc-customer-support"]["availability"] == pytest.approx(
+        100 * (1 - 53 / period))
+    # 36 costs per month summing 132,850 EUR (one yearly cost counted /12);
+    # months = 257,820 min / 30.4375 days (43,830 min)
+    total = metrics["cost"]["total"]["EUR"]
+    assert total == pytest.approx(132_850 * period / 43_830)

@@ -35,7 +35,7 @@ import math
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from opsascode.graph import DependencyGraph
 from opsascode.records import Service
@@ -110,7 +110,8 @@ def months_in(since: datetime, until: datetime) -> float:
     """How many average months the period ``[since, until)`` holds."""
     if until < since:
         raise ValueError(f"the period ends ({until}) before it starts ({since})")
-    return (until - since) / AVERAGE_MONTH
+    # In UTC: two times in one zone subtract as wall-clock time, losing DST hours.
+    return (until.astimezone(UTC) - since.astimezone(UTC)) / AVERAGE_MONTH
 
 
 def normalised(cost: Cost | CostTarget, months: float) -> float:

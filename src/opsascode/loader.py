@@ -10,10 +10,8 @@ problems.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +20,7 @@ from pydantic import ValidationError
 from opsascode import problems as P
 from opsascode import yamlio
 from opsascode.cache import ParseCache
+from opsascode.gcpause import gc_paused
 from opsascode.parallel import Parsed, parse_many, parse_one
 from opsascode.problems import Loc
 from opsascode.records import Record, record_adapter
@@ -48,19 +47,6 @@ class FileResult:
     problems: list[P.Problem] = field(default_factory=list)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Parsing allocates millions of small objects and no cycles; the cyclic
-    # collector would scan them over and over (it doubles parse time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 class Loader:
     """Loads trees; one instance shares parsed and validated files between trees."""
 
@@ -74,7 +60,7 @@ class Loader:
         repo = Repository()
         repo.settings = self._settings(tree, repo)
         limits = repo.settings
-        with _gc_paused():
+        with gc_paused():
             sources = self._parse_ahead(
                 list(tree.files(limits.folders.all(), limits.max_file_size)), limits)
             for source in sources:

@@ -27,13 +27,12 @@ is cut where it closes: its assets see only the dependencies already computed.
 
 from __future__ import annotations
 
-import gc
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from functools import cache
 from typing import NamedTuple
 
+from opsascode.gcpause import gc_paused
 from opsascode.graph import MEMBER, DependencyGraph
 from opsascode.impact import RANK, cluster_effect, propagate
 
@@ -65,7 +64,7 @@ def effect_timelines(graph: DependencyGraph,
                      own: Mapping[str, Sequence[Segment]]) -> dict[str, Timeline]:
     """The timeline of every asset that some outage reaches, from each asset's own
     outage segments (which may overlap). Assets that are never affected are absent."""
-    with _gc_paused():
+    with gc_paused():
         own = {node: segments for node, segments in own.items() if node in graph and segments}
         nodes = _reachable(graph, own)
         needs = {node: [(dep, relation) for dep, relation in graph.dependencies_by_relation(node)
@@ -213,14 +212,3 @@ def _dependencies_first(needs: Mapping[str, Sequence[tuple[str, str]]]) -> Itera
     yield from sorted(waiting)
 
 
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # The sweep allocates many small tuples and no cycles; the cyclic collector would
-    # scan every loaded record again and again (it more than doubles the time).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
