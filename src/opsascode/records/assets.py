@@ -9,6 +9,8 @@ from pydantic import Field, model_validator
 
 from opsascode.records.base import (
     AssetId,
+    CostPeriod,
+    Currency,
     Environment,
     Handle,
     Model,
@@ -105,10 +107,8 @@ class Cost(Model):
     amount: float = Field(
         ge=0, strict=False, description="Running cost for the period, in `currency`."
     )
-    currency: str = Field(
-        default="EUR", pattern=r"^[A-Z]{3}$", description="Currency, an ISO 4217 code such as EUR."
-    )
-    period: Literal["month", "year"] = Field(
+    currency: Currency = "EUR"
+    period: CostPeriod = Field(
         default="month", description="Period the amount covers: month or year."
     )
 

@@ -72,6 +72,10 @@ Handle = Annotated[
     ),
 ]
 
+Currency = Annotated[
+    str, Field(pattern=r"^[A-Z]{3}$", description="Currency, an ISO 4217 code such as EUR.")
+]
+CostPeriod = Literal["month", "year"]
 Environment = Literal["production", "staging", "test", "development"]
 Tier = Annotated[int, Field(ge=0, le=3, description="0 mission-critical .. 3 low.")]
 Level3 = Literal["high", "medium", "low"]

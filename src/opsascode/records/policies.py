@@ -17,6 +17,8 @@ from opsascode.records.assets import AssetKind
 from opsascode.records.base import (
     AssetId,
     Clock,
+    CostPeriod,
+    Currency,
     Duration,
     Effect,
     Environment,
@@ -558,10 +560,8 @@ class CostTarget(Model):
     budget: float = Field(
         ge=0, strict=False, description="Budgeted cost per `period`, in `currency`."
     )
-    currency: str = Field(
-        default="EUR", pattern=r"^[A-Z]{3}$", description="Currency, an ISO 4217 code such as EUR."
-    )
-    period: Literal["month", "year"] = Field(
+    currency: Currency = "EUR"
+    period: CostPeriod = Field(
         default="month", description="Period the budget covers: month or year."
     )
     within_percent: float = Field(
