@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("--comment", metavar="TEXT", default=None,
                          help="a comment kept with the approval")
 
+    demo = sub.add_parser("demo", help="run the whole flow on the bundled example")
+    demo.add_argument("--keep", action="store_true",
+                      help="keep the temporary demo repository for a look")
+
     kpi = sub.add_parser("kpi", help="KPIs against the targets in policies/")
     kpi.add_argument("--since", metavar="DATE", type=_day, default=None,
                      help="first day, YYYY-MM-DD (default: twelve months before --until)")
@@ -166,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from opsascode.commands.approve import approve
 
             return approve(options, args.change, args.sign, args.by, args.comment)
+        if args.command == "demo":
+            from opsascode.commands.demo import demo
+
+            return demo(args.keep)
         if args.command == "kpi":
             from opsascode.commands.kpi import kpi
 

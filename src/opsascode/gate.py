@@ -50,7 +50,7 @@ def decide(plan: Plan, base: Repository, head: Repository, approvals: ApprovalSe
     # Code-host handles are case-insensitive (GitHub logins): compare them lower-cased.
     teams = {t.id: t.model_copy(update={"members": [m.lower() for m in t.members]})
              for t in base.teams()}
-    approvals = _lowercased(approvals)
+    approvals = _relevant(_lowercased(approvals), {c.change.id for c in plan.changes})
     assets = {a.id: a for a in head.assets()}
     decisions = [Decision(item.change.id, evaluate_change(
                      policy, _context(item, plan, assets, teams, approvals)))
@@ -59,6 +59,16 @@ def decide(plan: Plan, base: Repository, head: Repository, approvals: ApprovalSe
     decisions += _findings(plan)
     errors = [e for d in decisions for r in d.result.walk() if (e := r.error)]
     return GateResult(_overall(decisions, errors), decisions, approvals, plan, errors)
+
+
+def _relevant(found: ApprovalSet, changes: set[str]) -> ApprovalSet:
+    """Approvals of this branch's change requests (or of the whole pull request); an
+    approval of a change the branch does not touch has nothing to say here."""
+    def mine(change: str | None) -> bool:
+        return change is None or change in changes
+
+    return ApprovalSet(found.facts, [a for a in found.approvals if mine(a.change)],
+                       [n for n in found.not_counted if mine(n.approval.change)])
 
 
 def _lowercased(found: ApprovalSet) -> ApprovalSet:
