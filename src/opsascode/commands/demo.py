@@ -219,10 +219,9 @@ def demo(keep: bool = False, out: TextIO | None = None) -> int:
 
 def _audit(flow: Demo) -> None:
     """The audit of the period, when this installation has it."""
-    from opsascode.cli import _parser
+    from importlib.util import find_spec
 
-    commands = _parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
-    if "audit" not in commands:
+    if find_spec("opsascode.commands.audit") is None:
         return
     flow.say("audit: who changed what, approved by whom, and what bypassed the process")
     flow.run("audit", "--since", "2026-06-01", show=_first_lines(20))
