@@ -5,7 +5,17 @@
 100 per file under ``inventory/<kind>/``, the teams that own them
 (``inventory/teams.yaml``) and the SLAs tier 0/1 services are held to
 (``policies/slas.yaml``). Optionally it adds change requests (``changes/``) and
-incidents (``incidents/``), one file per record.
+incidents (``incidents/``), one file per record, with KPI targets
+(``policies/kpi-targets.yaml``) when there are incidents, and running costs on about
+40 % of the assets (``costs=True``).
+
+Incidents carry what ``opsascode kpi`` measures: priorities, teams and assignees, SLA
+clock pauses (``paused``), satisfaction ratings once closed, and outages: always on
+an application, and for about half of the resolved ones also on the lower-layer asset
+that caused it (a database, a VM, a server, one or two members of a cluster, storage,
+network gear), so that availability propagates outages through the graph. Changes
+have reviews and ``implemented_at`` once done; about one incident in five names a
+change in ``caused_by``.
 
 The dependency graph is layered (services -> applications -> middleware, databases,
 clusters -> containers, VMs -> platforms, servers -> storage, load balancers ->
@@ -22,7 +32,7 @@ written with string formatting, not ``yaml.dump``: 100,000 assets take ~1 s.
 As a script::
 
     python benchmarks/synthetic.py DIR --assets 100000 [--seed 1] [--changes 2000]
-        [--incidents 1000] [--force]
+        [--incidents 1000] [--costs] [--force]
 """
 
 from __future__ import annotations
@@ -149,6 +159,19 @@ PRIORITY = {
     "low": {"high": "P3", "medium": "P4", "low": "P4"},
 }
 ZONES = (UTC, timezone(timedelta(hours=1)), timezone(timedelta(hours=2)))
+#: Share of the assets with a running cost (``costs=True``), and the monthly amount
+#: range per kind (EUR; other kinds: 20-2,000).
+COST_SHARE = 0.4
+COST_RANGE = {"server": (300, 3000), "storage": (500, 8000), "network": (200, 2000),
+              "firewall": (300, 3000), "load-balancer": (200, 2000), "vm": (40, 600),
+              "database": (100, 2500), "container-platform": (1000, 12000),
+              "service": (500, 20000), "application": (50, 1500)}
+#: Where the cause of an incident lies when it is below the application (weights).
+ROOT_CAUSE_KINDS = (("database", 0.28), ("vm", 0.25), ("server", 0.14), ("cluster", 0.10),
+                    ("storage", 0.06), ("load-balancer", 0.05), ("container-platform", 0.04),
+                    ("network", 0.03), ("firewall", 0.03), ("dns", 0.02))
+PAUSE_REASONS = ("waiting for the user", "waiting for the vendor",
+                 "waiting for a maintenance window")
 TEMPLATES = {  # id -> (action, target kinds)
     "tpl-restart-application": ("restart", ("application",)),
     "tpl-patch-vm": ("patch", ("vm", "server")),
@@ -293,7 +316,8 @@ def _adopt_orphans(nodes: dict[str, list[Node]], rng: random.Random) -> None:
 # ------------------------------------------------------------------- writing
 
 
-def _asset_text(node: Node, rng: random.Random, model: Model, anchor: date) -> str:
+def _asset_text(node: Node, rng: random.Random, model: Model, anchor: date,
+                costs: random.Random | None = None) -> str:
     spec = SPEC[node.kind]
     team = model.teams[rng.randrange(len(model.teams))][0]
     tier = TIERS[rng.randrange(len(TIERS))]
@@ -330,6 +354,12 @@ def _asset_text(node: Node, rng: random.Random, model: Model, anchor: date) -> s
         f"  attributes:\n    cost_center: cc-{rng.randrange(1000):04d}\n"
         f"    replicas: {rng.randrange(1, 13)}\n"
     )
+    if costs is not None and costs.random() < COST_SHARE:
+        # Its own generator, so that the rest of the inventory stays the same bytes.
+        low, high = COST_RANGE.get(node.kind, (20, 2000))
+        period = "year" if costs.random() < 0.1 else "month"
+        amount = costs.randrange(low, high) * (12 if period == "year" else 1)
+        lines.append(f"  cost: {{amount: {amount}, currency: EUR, period: {period}}}\n")
     return "".join(lines)
 
 
@@ -338,13 +368,14 @@ def _write(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
 
-def _write_inventory(root: Path, model: Model, rng: random.Random, anchor: date) -> int:
+def _write_inventory(root: Path, model: Model, rng: random.Random, anchor: date,
+                     costs: random.Random | None = None) -> int:
     files = 0
     for spec in KINDS:
         pool = model.nodes[spec.kind]
         for start in range(0, len(pool), PER_FILE):
             chunk = pool[start : start + PER_FILE]
-            body = "\n".join(_asset_text(node, rng, model, anchor) for node in chunk)
+            body = "\n".join(_asset_text(node, rng, model, anchor, costs) for node in chunk)
             name = f"{spec.prefix}-{start // PER_FILE + 1:04d}.yaml"
             _write(root / "inventory" / spec.folder / name,
                    f"{SCHEMA_COMMENT}\n{body}")
@@ -395,6 +426,23 @@ def _templates_text(owner: str) -> str:
             f"  rollback_plan: Restore the previous state from the pre-change snapshot.\n"
         )
     return SCHEMA_COMMENT + "\n".join(records)
+
+
+KPI_TARGETS = SCHEMA_COMMENT + """\
+id: kpi-targets
+kind: kpi-targets
+description: Targets of the synthetic repository (benchmarks/synthetic.py).
+targets:
+  availability: {at_least: 99.5}
+  mtta: {at_most: 30m}
+  mttr: {at_most: 1d}
+  change_failure_rate: {at_most: 15}
+  lead_time: {at_most: 7d}
+  sla_compliance: {at_least: 90}
+  satisfaction: {at_least: 60}
+  cost: {budget: %d, currency: EUR, period: month, within_percent: 5}
+recurring_incidents: {count: 3, days: 30}
+"""
 
 
 def _stamp(moment: datetime) -> str:
@@ -477,6 +525,8 @@ def _incident_text(number: int, model: Model, rng: random.Random, anchor: dateti
     service = model.nodes["service"][rng.randrange(len(model.nodes["service"]))]
     apps = model.nodes["application"]
     app = apps[rng.randrange(len(apps))]
+    # Half of the resolved incidents have their cause below the application.
+    roots = _root_cause(model, rng) if stage >= 3 and rng.random() < 0.5 else []
     names = ("detected_at", "reported_at", "acknowledged_at", "resolved_at", "closed_at")
     lines = [
         f"id: INC-{detected.year}-{number:05d}\nkind: incident\n"
@@ -487,12 +537,21 @@ def _incident_text(number: int, model: Model, rng: random.Random, anchor: dateti
                                                                      strict=False)]
     lines.append(
         f"impact: {impact}\nurgency: {urgency}\npriority: {PRIORITY[impact][urgency]}\n"
-        f"team: {team}\nassignee: {members[-1]}\naffected: [{service.id}, {app.id}]\n"
-        f"outages:\n  - asset: {app.id}\n    start: {_stamp(clock[0])}\n"
+        f"team: {team}\nassignee: {members[-1]}\n"
+        f"affected: [{', '.join([service.id, app.id, *roots])}]\noutages:\n"
     )
-    if stage >= 3:
+    for position, root in enumerate(roots):  # resolved: every root outage has ended
+        start = clock[0] - timedelta(minutes=rng.randrange(1, 20))
+        if position:  # a second cluster member fails later: the overlap takes it down
+            start += timedelta(minutes=rng.randrange(0, 240))
+        end = max(clock[3] - timedelta(minutes=rng.randrange(0, 30)), start + timedelta(minutes=5))
+        lines.append(f"  - asset: {root}\n    start: {_stamp(start)}\n    end: {_stamp(end)}\n")
+    lines.append(f"  - asset: {app.id}\n    start: {_stamp(clock[0])}\n")
+    if stage >= 3 or clock[3] < anchor:  # an old ticket left open: the outage is over
         lines.append(f"    end: {_stamp(clock[3])}\n")
     lines.append(f"    effect: {('outage', 'degraded')[rng.randrange(2)]}\n")
+    if stage >= 2 and rng.random() < 0.25:
+        lines.append(_pauses(clock[2], clock[3], rng))
     if change_ids and rng.random() < 0.2:
         lines.append(f"caused_by: {change_ids[rng.randrange(len(change_ids))]}\n")
     lines.append(f"description: Users of {service.id} see errors from {app.id}.\n")
@@ -500,6 +559,33 @@ def _incident_text(number: int, model: Model, rng: random.Random, anchor: dateti
         lines.append("resolution: Restarted the failing instances and added capacity.\n")
     if stage == 4:
         lines.append(f"satisfaction: {rng.randrange(1, 6)}\n")
+    return "".join(lines)
+
+
+def _root_cause(model: Model, rng: random.Random) -> list[str]:
+    """The lower-layer asset(s) an incident's outage starts at: one asset, or one or
+    two members of a cluster."""
+    kind = rng.choices([k for k, _ in ROOT_CAUSE_KINDS], [w for _, w in ROOT_CAUSE_KINDS])[0]
+    pool = model.nodes[kind]
+    chosen = pool[rng.randrange(len(pool))]
+    if kind != "cluster":
+        return [chosen.id]
+    return sorted(rng.sample(chosen.members, 2 if rng.random() < 0.5 else 1))
+
+
+def _pauses(acknowledged: datetime, resolved: datetime, rng: random.Random) -> str:
+    """One or two SLA clock pauses between acknowledgement and (planned) resolution."""
+    span = int((resolved - acknowledged).total_seconds() // 60)  # at least 30 minutes
+    count = 1 + (rng.random() < 0.3)
+    lines = ["paused:\n"]
+    for part in range(count):
+        low, high = part * span // count, (part + 1) * span // count
+        begin = low + rng.randrange(max(1, (high - low) // 2))
+        finish = begin + 1 + rng.randrange(max(1, high - begin - 1))
+        lines.append(
+            f"  - start: {_stamp(acknowledged + timedelta(minutes=begin))}\n"
+            f"    end: {_stamp(acknowledged + timedelta(minutes=finish))}\n"
+            f"    reason: {PAUSE_REASONS[rng.randrange(len(PAUSE_REASONS))]}\n")
     return "".join(lines)
 
 
@@ -534,9 +620,10 @@ def anchor_date(today: date | None = None) -> date:
 
 
 def generate(root: Path, assets: int, seed: int = 1, *, changes: int = 0, incidents: int = 0,
-             today: date | None = None) -> dict[str, int]:
+             today: date | None = None, costs: bool = False) -> dict[str, int]:
     """Write a synthetic repository into ``root``, which must hold none of the record
-    folders yet; returns counts of what was written."""
+    folders yet; returns counts of what was written. ``costs``: give about 40 % of the
+    assets a running cost (the rest of the bytes stay the same)."""
     root = Path(root)
     existing = [f for f in GENERATED_FOLDERS if (root / f).exists()]
     if existing:
@@ -550,7 +637,8 @@ def generate(root: Path, assets: int, seed: int = 1, *, changes: int = 0, incide
            "# Settings of a synthetic repository made by benchmarks/synthetic.py.\n"
            f"version: 1\nname: Synthetic operations ({assets} assets, seed {seed})\n"
            "timezone: Europe/Berlin\n")
-    files = _write_inventory(root, model, rng, anchor)
+    files = _write_inventory(root, model, rng, anchor,
+                             random.Random(f"costs-{seed}") if costs else None)
     _write(root / "inventory" / "teams.yaml", _teams_text(model, rng))
     _write(root / "policies" / "slas.yaml", _slas_text())
     files += 3
@@ -562,7 +650,9 @@ def generate(root: Path, assets: int, seed: int = 1, *, changes: int = 0, incide
         files += 1 + changes
     if incidents:
         _write_incidents(root, model, incidents, change_ids, seed, moment)
-        files += incidents
+        # Budget: about what the costs (``costs=True``) add up to.
+        _write(root / "policies" / "kpi-targets.yaml", KPI_TARGETS % (assets * 500))
+        files += incidents + 1
     return {"assets": assets, "teams": len(model.teams), "changes": changes,
             "incidents": incidents, "files": files}
 
@@ -586,6 +676,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--incidents", type=int, default=0, help="incident records to add")
     parser.add_argument("--today", type=date.fromisoformat, default=None,
                         help="date the data is relative to (default: today)")
+    parser.add_argument("--costs", action="store_true",
+                        help="give about 40 %% of the assets a running cost")
     parser.add_argument("--force", action="store_true",
                         help="delete the record folders in DIRECTORY first")
     args = parser.parse_args(argv)
@@ -594,7 +686,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(args.directory / folder, ignore_errors=True)
     try:
         written = generate(args.directory, args.assets, args.seed, changes=args.changes,
-                           incidents=args.incidents, today=args.today)
+                           incidents=args.incidents, today=args.today, costs=args.costs)
     except (FileExistsError, ValueError) as exc:
         print(f"synthetic: {exc}", file=sys.stderr)
         return 2

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from opsascode.graph import DependencyGraph
 from opsascode.impact import blast_radius
@@ -144,7 +144,7 @@ def _measure(service: Service, slas: Mapping[str, Sla], timeline: Timeline,
              windows: Timeline, since: datetime, until: datetime) -> ServiceAvailability:
     down = [segment for segment in timeline if segment.effect == "outage"]
     unplanned, planned = split_planned(down, windows)
-    period = until - since
+    period = until.astimezone(UTC) - since.astimezone(UTC)
     unplanned_time = _total(segment for segment, _ in unplanned)
     planned_time = _total(segment for segment, _ in planned)
     sla = slas.get(service.sla) if service.sla else None
@@ -213,4 +213,5 @@ def _percent(down: timedelta, period: timedelta) -> float:
 
 
 def _tick(moment: datetime, since: datetime) -> int:
-    return (moment - since) // _TICK
+    # In UTC: two times in one zone subtract as wall-clock time, losing DST hours.
+    return (moment.astimezone(UTC) - since.astimezone(UTC)) // _TICK

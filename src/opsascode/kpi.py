@@ -22,12 +22,12 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from opsascode.availability import ServiceAvailability, availability
-from opsascode.change_metrics import ChangeMetrics, change_metrics
+from opsascode.change_metrics import ChangeMetrics, change_metrics, implemented_at
 from opsascode.cost import CostReport, cost
-from opsascode.incidents import IncidentKpis, incident_kpis
+from opsascode.incidents import IncidentKpis, incident_kpis, incident_times
 from opsascode.leadtime import LeadTime
 from opsascode.records import KpiTargets
 from opsascode.records.base import format_duration
@@ -87,13 +87,14 @@ def kpi_report(repo: Repository, since: datetime, until: datetime,
         cost=cost(repo, graph, since, until),
     )
     report.targets = judge(report, next(iter(repo.kpi_targets()), None))
-    report.trends = [_month(repo, start, end, lead_times) for start, end in months(since, until)]
+    report.trends = _trends(report, repo, until)
     _change_workload(report, repo)
     return report
 
 
 def _change_workload(report: KpiReport, repo: Repository) -> None:
-    handled = [c for c in repo.changes() if c.id in set(report.changes.implemented)]
+    implemented = set(report.changes.implemented)
+    handled = [c for c in repo.changes() if c.id in implemented]
     report.changes_by_team = dict(sorted(Counter(c.team for c in handled).items()))
     people = Counter(p for c in handled for p in {c.assignee or c.requester})
     report.changes_by_person = dict(sorted(people.items()))
@@ -111,16 +112,34 @@ def months(since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
     return result
 
 
-def _month(repo: Repository, start: datetime, end: datetime,
-           lead_times: dict[str, LeadTime] | None) -> Month:
-    incidents = incident_kpis(repo, start, end)
-    changes = change_metrics(repo, start, end, lead_times)
-    services = availability(repo, repo.graph(), start, end)
-    mttr = incidents.metrics.overall.mttr.mean
-    return Month(start.strftime("%Y-%m"), len(incidents.incidents),
-                 mttr.total_seconds() / 3600 if mttr is not None else None,
-                 len(changes.implemented), changes.failure_rate,
-                 min((s.availability for s in services), default=None))
+def _trends(report: KpiReport, repo: Repository, as_of: datetime) -> list[Month]:
+    """Monthly figures cut from the period's own results (nothing is recomputed from
+    the whole repository per month)."""
+    changes = {c.id: c for c in repo.changes()}
+    failed = set(report.changes.failed)
+    incidents = {i.id: i for i in repo.incidents()}
+    result = []
+    for start, end in months(report.since, report.until):
+        inside = [incidents[i] for i in report.incidents.incidents
+                  if start <= incidents[i].reported_at < end]
+        mttr = incident_times(inside, as_of).mttr.mean
+        done = [c for c in report.changes.implemented
+                if start <= implemented_at(changes[c]) < end]
+        rate = 100 * sum(c in failed for c in done) / len(done) if done else None
+        result.append(Month(start.strftime("%Y-%m"), len(inside),
+                            mttr.total_seconds() / 3600 if mttr is not None else None,
+                            len(done), rate, _worst_availability(report, start, end)))
+    return result
+
+
+def _worst_availability(report: KpiReport, start: datetime, end: datetime) -> float | None:
+    """The least availability of a month, from the period's unplanned downtime."""
+    length = (end.astimezone(UTC) - start.astimezone(UTC)).total_seconds()
+    if not report.availability or length <= 0:
+        return None
+    worst = max(sum(max(0.0, (min(d.end, end) - max(d.start, start)).total_seconds())
+                    for d in service.outages) for service in report.availability)
+    return 100 * (1 - worst / length)
 
 
 def _percent(value: float | None) -> str | None:
