@@ -76,6 +76,21 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("--comment", metavar="TEXT", default=None,
                          help="a comment kept with the approval")
 
+    init = sub.add_parser("init", help="start a new operations repository in DIR")
+    init.add_argument("dir", metavar="DIR", type=Path,
+                      help="where (made if missing; empty, or only .git, unless --force)")
+    init.add_argument("--force", action="store_true",
+                      help="write into a directory that is not empty, replacing the files "
+                      "init writes (nothing is deleted)")
+    init.add_argument("--name", metavar="NAME", default=None,
+                      help="name of the organisation (default: the directory's name)")
+    init.add_argument("--timezone", metavar="ZONE", default=None,
+                      help="IANA timezone of the settings and the business calendar "
+                      "(default: UTC)")
+    init.add_argument("--country", metavar="CC", default=None,
+                      help="public holidays of the business calendar: an ISO 3166 code "
+                      "such as DE, or DE-BY with a subdivision (default: none)")
+
     demo = sub.add_parser("demo", help="run the whole flow on the bundled example")
     demo.add_argument("--keep", action="store_true",
                       help="keep the temporary demo repository for a look")
@@ -170,6 +185,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from opsascode.commands.approve import approve
 
             return approve(options, args.change, args.sign, args.by, args.comment)
+        if args.command == "init":
+            from opsascode.commands.init import init
+
+            return init(options, args.dir, args.force, args.name, args.timezone,
+                        args.country)
         if args.command == "demo":
             from opsascode.commands.demo import demo
 

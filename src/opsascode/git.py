@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from opsascode.errors import FatalError
 
@@ -140,6 +141,45 @@ class GitRepo:
             result.append((sha, files))
         return result
 
+    # ------------------------------------------------ the audit trail, for `audit`
+
+    def history(self, tips: list[str], *, exclude: Collection[str] = (),
+                first_parent: bool = False) -> list[HistoryCommit]:
+        """Commits reachable from ``tips`` but not from ``exclude``, newest first, each
+        with its dates, subject and the files it changes (merges: relative to their
+        first parent); one ``git log`` call. ``first_parent`` follows the main line
+        only. A shallow clone's history simply stops at its graft."""
+        if not tips:
+            return []
+        mode = ["--first-parent"] if first_parent else ["--topo-order"]
+        out = self._repo.git.log(
+            *mode, "--diff-merges=first-parent", "--root", "-z", "--raw", "--no-abbrev",
+            "--no-renames", "--no-color", "--no-show-signature", "--no-ext-diff",
+            f"--format={_HISTORY_FORMAT}", *(self.resolve(t) for t in tips),
+            *(["--not", *(self.resolve(e) for e in exclude)] if exclude else []), "--")
+        return _parse_commits(str(out).split("\0"), _HISTORY_FIELDS, _history_commit)
+
+    def read_blobs(self, blob_ids: Collection[str]) -> dict[str, bytes]:
+        """Many blobs in one ``git cat-file --batch`` process (missing ones are left
+        out): reading a thousand small files costs one process, not a thousand
+        round trips."""
+        ids = sorted(set(blob_ids))
+        if not ids:
+            return {}
+        done = subprocess.run(["git", f"--git-dir={self.git_dir}", "cat-file", "--batch"],
+                              input="\n".join(ids).encode() + b"\n", capture_output=True,
+                              check=False)
+        if done.returncode:
+            raise FatalError(f"git cat-file failed: {done.stderr.decode(errors='replace')}")
+        return dict(_parse_batch(done.stdout))
+
+    def shallow_commits(self) -> set[str]:
+        """The commits a shallow clone's history is cut at (empty when complete)."""
+        try:
+            return set((self.git_dir / "shallow").read_text(encoding="ascii").split())
+        except FileNotFoundError:
+            return set()
+
     def verified_signer(self, commit: str, allowed_signers: Path) -> str | None:
         """The principal whose SSH key in ``allowed_signers`` signed ``commit``; None
         when the commit is unsigned, the signature is bad or the key is not allowed."""
@@ -203,6 +243,10 @@ class GitRepo:
 #: ``git log`` header of one commit: sha, parents, author and committer identities.
 _LOG_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce"
 _HEADER_FIELDS = 6
+#: The same, then author and committer dates (strict ISO 8601) and the subject.
+_HISTORY_FORMAT = _LOG_FORMAT + "%x00%aI%x00%cI%x00%s"
+_HISTORY_FIELDS = 9
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: What ``git verify-commit --raw`` prints (ssh-keygen's words) for a good signature
 #: by a key of the allowed-signers file.
 _SSH_GOOD = re.compile(r'^Good "git" signature for (\S+) with ', re.MULTILINE)
@@ -242,10 +286,41 @@ class CommitInfo:
         return len(self.parents) > 1
 
 
+@dataclass(frozen=True)
+class HistoryCommit(CommitInfo):
+    """A commit of the audit trail: :class:`CommitInfo` with its dates and subject;
+    a merge's ``files`` are what it changes relative to its first parent."""
+
+    authored_at: datetime = field(default=_EPOCH)
+    committed_at: datetime = field(default=_EPOCH)
+    subject: str = ""
+
+
+C = TypeVar("C", bound=CommitInfo)
+
+
+def _commit_info(fields: list[str]) -> CommitInfo:
+    sha, parents, an, ae, cn, ce = fields
+    return CommitInfo(sha, tuple(parents.split()), an, ae, cn, ce)
+
+
+def _history_commit(fields: list[str]) -> HistoryCommit:
+    sha, parents, an, ae, cn, ce, authored, committed, subject = fields
+    return HistoryCommit(sha, tuple(parents.split()), an, ae, cn, ce,
+                         authored_at=datetime.fromisoformat(authored),
+                         committed_at=datetime.fromisoformat(committed), subject=subject)
+
+
 def _parse_log(tokens: list[str]) -> list[CommitInfo]:
-    """Parse ``git log -z --raw --format=_LOG_FORMAT``: each commit's header fields,
-    then pairs of (raw diff line, path), all separated by NUL."""
-    commits: list[CommitInfo] = []
+    """Parse ``git log -z --raw --format=_LOG_FORMAT``."""
+    return _parse_commits(tokens, _HEADER_FIELDS, _commit_info)
+
+
+def _parse_commits(tokens: list[str], size: int, make: Callable[[list[str]], C]) -> list[C]:
+    """Parse ``git log -z --raw --format=...``: each commit's ``size`` header fields
+    (made into a commit by ``make``), then pairs of (raw diff line, path), all
+    separated by NUL."""
+    commits: list[C] = []
     files: list[FileChange] = []
     at = 0
     while at < len(tokens):
@@ -257,14 +332,13 @@ def _parse_log(tokens: list[str]) -> list[CommitInfo]:
             at += 2
         else:
             _close(commits, files)
-            parents, an, ae, cn, ce = tokens[at + 1:at + _HEADER_FIELDS]
-            commits.append(CommitInfo(token, tuple(parents.split()), an, ae, cn, ce))
-            at += _HEADER_FIELDS
+            commits.append(make([token, *tokens[at + 1:at + size]]))
+            at += size
     _close(commits, files)
     return commits
 
 
-def _close(commits: list[CommitInfo], files: list[FileChange]) -> None:
+def _close(commits: list[C], files: list[FileChange]) -> None:
     """Give the last commit the files read since its header."""
     if commits and files:
         commits[-1] = replace(commits[-1], files=tuple(files))
@@ -276,6 +350,20 @@ def _file_change(raw: str, path: str) -> FileChange:
     old_mode, new_mode, old, new, _status = raw[1:].split()
     return FileChange(path, old_mode, new_mode, None if set(old) == {"0"} else old,
                       None if set(new) == {"0"} else new)
+
+
+def _parse_batch(out: bytes) -> Iterator[tuple[str, bytes]]:
+    """``git cat-file --batch`` output: "<id> <type> <size>\\n<content>\\n" per object
+    ("<id> missing\\n" for one that is not there)."""
+    at = 0
+    while at < len(out):
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        at = end + 1
+        if len(header) == 3:
+            size = int(header[2])
+            yield header[0].decode(), out[at:at + size]
+            at += size + 1
 
 
 def _parse_ls_tree(out: str) -> Iterator[TreeEntry]:
@@ -301,3 +389,26 @@ def git_dir_of(root: Path) -> Path | None:
     except (OSError, subprocess.CalledProcessError):
         return None
     return Path(out) if out else None
+
+
+def work_tree_top(directory: Path) -> Path | None:
+    """The top of the git working tree that holds ``directory``; None outside git."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=directory,
+                             capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return Path(out) if out else None
+
+
+def init_repository(directory: Path, branch: str) -> None:
+    """``git init`` in ``directory``, with ``branch`` as the (unborn) first branch."""
+    try:
+        subprocess.run(["git", "init", "--quiet", f"--initial-branch={branch}"], cwd=directory,
+                       capture_output=True, text=True, check=True)
+    except OSError as exc:
+        raise FatalError(f"cannot run git ({exc.strerror or exc}); install git, then run "
+                         f"`git init -b {branch}` in {directory}") from None
+    except subprocess.CalledProcessError as exc:
+        reason = " ".join(str(exc.stderr).split()) or f"exit status {exc.returncode}"
+        raise FatalError(f"`git init -b {branch}` failed in {directory}: {reason}") from None
