@@ -36,24 +36,23 @@ class DependencyGraph:
     def build(cls, assets: Iterable[AssetBase]) -> DependencyGraph:
         self = cls()
         assets = list(assets)
+        kinds, needs, needed_by = self._kind, self._needs, self._needed_by
         for asset in assets:
-            self._kind[asset.id] = asset.kind
-            self._needs[asset.id] = {}
-            self._needed_by[asset.id] = {}
-        for asset in assets:
+            kinds[asset.id] = asset.kind
+            needs[asset.id] = {}
+            needed_by[asset.id] = {}
+        for asset in assets:  # the hot loop of every load: no method call per edge
+            source, out = asset.id, needs[asset.id]
             for dep in asset.depends_on:
-                self._add(asset.id, dep.id, dep.relation)
+                target = dep.id
+                if target in kinds:
+                    out[target] = needed_by[target][source] = dep.relation
             if isinstance(asset, Cluster):
-                members = tuple(dict.fromkeys(m for m in asset.members if m in self._kind))
-                self.clusters[asset.id] = (members, asset.min_available)
+                members = tuple(dict.fromkeys(m for m in asset.members if m in kinds))
+                self.clusters[source] = (members, asset.min_available)
                 for member in members:
-                    self._add(asset.id, member, MEMBER)
+                    out[member] = needed_by[member][source] = MEMBER
         return self
-
-    def _add(self, source: str, target: str, relation: str) -> None:
-        if target in self._kind:
-            self._needs[source][target] = relation
-            self._needed_by[target][source] = relation
 
     def __contains__(self, node: str) -> bool:
         return node in self._kind

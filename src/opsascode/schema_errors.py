@@ -10,6 +10,13 @@ from pydantic import BaseModel, ValidationError
 from opsascode import problems as P
 from opsascode.problems import KEY, Loc
 from opsascode.records import KINDS, MODELS
+from opsascode.records.base import (
+    ID_MAX_LENGTH,
+    ID_PATTERN,
+    ID_RULE,
+    RECORD_ID_PATTERN,
+    RECORD_ID_RULE,
+)
 
 _TYPE_NAMES = {
     "string_type": "a string",
@@ -108,14 +115,24 @@ def _explain(err: Any, loc: Loc, raw: Any, label: str, model: type[BaseModel] | 
         return "naive-timestamp", (
             f"{where} of {label} has no timezone; add the offset, "
             "e.g. 2026-12-01T22:00:00+01:00 (or Z for UTC)"), loc
-    if kind == "invalid_id":
-        return "invalid-id", f"{where} of {label}: {err['msg']}", loc
+    if _is_id_error(err):
+        rule = ID_RULE if err.get("ctx", {}).get("pattern") == ID_PATTERN else RECORD_ID_RULE
+        if kind == "string_too_long":
+            rule = ID_RULE
+        return "invalid-id", f"{where} of {label}: '{value}' is not a valid id: use {rule}", loc
     if kind in _TYPE_NAMES:
         return "wrong-type", (
             f"{where} of {label} must be {_TYPE_NAMES[kind]}, not {_type_name(value)}"), loc
     message = err["msg"].removeprefix("Value error, ")
     return "invalid-value", (f"{where} of {label}: {message}" if loc else
                              f"{label}: {message}"), loc
+
+
+def _is_id_error(err: Any) -> bool:
+    ctx = err.get("ctx") or {}
+    if err["type"] == "string_pattern_mismatch":
+        return ctx.get("pattern") in (ID_PATTERN, RECORD_ID_PATTERN)
+    return err["type"] == "string_too_long" and ctx.get("max_length") == ID_MAX_LENGTH
 
 
 def _non_string_key(loc: Loc, label: str) -> tuple[str, str, Loc]:

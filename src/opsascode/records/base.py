@@ -19,45 +19,29 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    StringConstraints,
     WithJsonSchema,
 )
-from pydantic_core import PydanticCustomError
 
 ID_PATTERN = r"^[a-z0-9]+(?:[-_.][a-z0-9]+)*$"
 RECORD_ID_PATTERN = r"^[A-Za-z0-9]+(?:[-_.][A-Za-z0-9]+)*$"
 
-_ID_RE = re.compile(ID_PATTERN)
-_RECORD_ID_RE = re.compile(RECORD_ID_PATTERN)
-_ID_RULE = "1-63 characters of [a-z0-9] separated by single - _ or ."
+ID_RULE = "1-63 characters of [a-z0-9] separated by single - _ or ."
+RECORD_ID_RULE = (ID_RULE + " (upper case allowed for changes, incidents and problems, "
+                  "e.g. CHG-2026-0042)")
+ID_MAX_LENGTH = 63
 
-
-def _check_id(value: str) -> str:
-    if not (0 < len(value) <= 63 and _ID_RE.match(value)):
-        raise PydanticCustomError(
-            "invalid_id", "'{value}' is not a valid id: use " + _ID_RULE, {"value": value})
-    return value
-
-
-def _check_record_id(value: str) -> str:
-    if not (0 < len(value) <= 63 and _RECORD_ID_RE.match(value)):
-        raise PydanticCustomError(
-            "invalid_id",
-            "'{value}' is not a valid id: use " + _ID_RULE + " (upper case allowed for "
-            "changes, incidents and problems, e.g. CHG-2026-0042)",
-            {"value": value},
-        )
-    return value
-
-
+# The constraints run in pydantic's core (a Python validator per id costs a third of
+# a second per 100,000 records); schema_errors turns their errors into invalid-id.
 AssetId = Annotated[
     str,
-    AfterValidator(_check_id),
+    StringConstraints(pattern=ID_PATTERN, max_length=ID_MAX_LENGTH),
     WithJsonSchema({"type": "string", "pattern": ID_PATTERN, "minLength": 1, "maxLength": 63}),
-    Field(description="Lower-case id: " + _ID_RULE + "."),
+    Field(description="Lower-case id: " + ID_RULE + "."),
 ]
 RecordId = Annotated[
     str,
-    AfterValidator(_check_record_id),
+    StringConstraints(pattern=RECORD_ID_PATTERN, max_length=ID_MAX_LENGTH),
     WithJsonSchema(
         {"type": "string", "pattern": RECORD_ID_PATTERN, "minLength": 1, "maxLength": 63}
     ),
