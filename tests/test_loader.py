@@ -246,3 +246,15 @@ def test_a_binary_file_in_a_revision_is_refused_with_the_cache_on(tmp_path: Path
     commit_all(root, "binary")
     repo = load(GitTree(GitRepo(root), "HEAD"), cache=ParseCache(root / ".git"))
     assert [(p.file, p.code) for p in repo.problems] == [("inventory/logo.yaml", "binary-file")]
+
+
+def test_files_git_knows_unmodified_are_not_read_when_cached(tmp_path: Path) -> None:
+    root = _git_repo(tmp_path)
+    cache = ParseCache(root / ".git")
+    load(WorkingTree(root), cache=cache)  # fills the cache
+    sources = list(WorkingTree(root).files(("inventory",), 10_000))
+    assert [s.data for s in sources] == [None, None]  # read lazily, by blob id
+    (root / "inventory" / "assets.yaml").write_text("- id: x\n  kind: nope\n")
+    sources = list(WorkingTree(root).files(("inventory",), 10_000))
+    assert [s.data is None for s in sources] == [False, True]  # the edited one is read
+    assert [p.code for p in load(WorkingTree(root), cache=cache).problems] == ["unknown-kind"]

@@ -23,7 +23,7 @@ from opsascode.cache import ParseCache
 from opsascode.gcpause import gc_paused
 from opsascode.parallel import Parsed, parse_many, parse_one
 from opsascode.problems import Loc
-from opsascode.records import Record, record_adapter
+from opsascode.records import Record, record_adapter, records_adapter
 from opsascode.records.settings import Settings
 from opsascode.repository import Origin, Repository
 from opsascode.schema_errors import problems_from_error, quote_hint
@@ -55,6 +55,7 @@ class Loader:
         self._results: dict[tuple[str, str], FileResult] = {}
         self._parsed: dict[str, Parsed] = {}  # parsed ahead, by blob id
         self._adapter = record_adapter()
+        self._list_adapter = records_adapter()
 
     def load(self, tree: Tree, progress: Progress | None = None) -> Repository:
         repo = Repository()
@@ -152,11 +153,24 @@ class Loader:
         elif isinstance(value, dict):
             self._validate(source.path, (), value, result)
         elif isinstance(value, list):
-            for index, raw in enumerate(value):
-                self._validate(source.path, (index,), raw, result)
+            self._validate_list(source.path, value, result)
         else:
             result.problems.append(P.error(source.path, "not-a-record", _NOT_A_RECORD, loc=()))
         return result
+
+    def _validate_list(self, path: str, items: list[Any], result: FileResult) -> None:
+        """A whole file in one call (the fast path); record by record when anything in
+        it is wrong, so every valid record is kept and every problem is found."""
+        if all(isinstance(raw, dict) for raw in items):
+            try:
+                records = self._list_adapter.validate_python(items)
+            except ValidationError:
+                pass
+            else:
+                result.records.extend(((index,), r) for index, r in enumerate(records))
+                return
+        for index, raw in enumerate(items):
+            self._validate(path, (index,), raw, result)
 
     def _validate(self, path: str, loc: Loc, raw: Any, result: FileResult) -> None:
         if not isinstance(raw, dict):

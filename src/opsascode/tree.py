@@ -18,7 +18,7 @@ from typing import Protocol
 
 from opsascode import problems as P
 from opsascode.blobs import blob_id
-from opsascode.git import SYMLINK_MODE, GitRepo, TreeEntry
+from opsascode.git import SYMLINK_MODE, GitRepo, TreeEntry, clean_index_blobs
 
 SETTINGS_FILE = "opsascode.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -100,11 +100,18 @@ class WorkingTree:
     def files(self, folders: tuple[str, ...], max_size: int) -> Iterator[SourceFile]:
         paths = [path for folder in folders for path in self._yaml_files(self.root / folder)]
         read = {path.resolve() for path in paths if not path.is_symlink()}
+        # Files git knows unmodified are read only if their blob is not cached.
+        known = clean_index_blobs(self.root, folders)
         for path in paths:
             # A link to a file that is read anyway would only add duplicates.
             if path.is_symlink() and path.resolve() in read:
                 continue
-            yield self._read(path.relative_to(self.root).as_posix(), path, max_size)
+            rel = path.relative_to(self.root).as_posix()
+            if rel in known and not path.is_symlink() and path.stat().st_size <= max_size:
+                yield SourceFile(rel, known[rel], None,
+                                 reader=partial(self._read, rel, path, max_size))
+            else:
+                yield self._read(rel, path, max_size)
 
     @staticmethod
     def _yaml_files(base: Path) -> Iterator[Path]:

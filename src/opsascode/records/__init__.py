@@ -58,6 +58,12 @@ MODELS: dict[str, type[Record]] = {
 KINDS: tuple[str, ...] = tuple(sorted(MODELS))
 
 _RECORD: TypeAdapter[Any] = TypeAdapter(AnyRecord)
+_RECORDS: TypeAdapter[list[Any]] = TypeAdapter(list[AnyRecord])
+
+
+def records_adapter() -> TypeAdapter[list[Any]]:
+    """The adapter validating a whole file's list of records in one call."""
+    return _RECORDS
 
 
 def record_adapter() -> TypeAdapter[Any]:
@@ -85,4 +91,5 @@ __all__ = [
     "Sla",
     "Team",
     "record_adapter",
+    "records_adapter",
 ]
