@@ -95,6 +95,20 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--keep", action="store_true",
                       help="keep the temporary demo repository for a look")
 
+    audit = sub.add_parser("audit", help="the audit trail from git: change timelines, "
+                           "approvals, violations, policy changes")
+    audit.add_argument("--since", metavar="DATE", type=_day, default=None,
+                       help="first day, YYYY-MM-DD (default: the start of the history)")
+    audit.add_argument("--until", metavar="DATE", type=_day, default=None,
+                       help="last day, included (default: now)")
+    audit.add_argument("--asset", metavar="ID", default=None,
+                       help="one asset's history, field by field, across renames of its file")
+    audit.add_argument("--replay", metavar="POLICY_REV", default=None,
+                       help="judge the period's merges again under this revision's approval "
+                       "policy and teams; list the decisions that differ")
+    audit.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+    audit.add_argument("--strict", action="store_true", help="exit 1 when there are violations")
+
     kpi = sub.add_parser("kpi", help="KPIs against the targets in policies/")
     kpi.add_argument("--since", metavar="DATE", type=_day, default=None,
                      help="first day, YYYY-MM-DD (default: twelve months before --until)")
@@ -194,6 +208,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from opsascode.commands.demo import demo
 
             return demo(args.keep)
+        if args.command == "audit":
+            from opsascode.commands.audit import audit
+
+            return audit(options, args.format, args.since, args.until, args.asset,
+                         args.replay, args.strict)
         if args.command == "kpi":
             from opsascode.commands.kpi import kpi
 

@@ -63,6 +63,11 @@ CODES: dict[str, str] = {
     # branches (plan)
     "undeclared-modification": "an asset or team changed with no change request targeting it",
     "template-mismatch": "a standard change that does not stay inside its template",
+    # the audit trail (audit)
+    "direct-push": "a main-line commit, not a merge, that changes records or protected paths",
+    "unapproved-merge": "a merge the gate would have refused under the policy in force",
+    "emergency-overdue": "an emergency change not retro-approved by its deadline",
+    "policy-change": "a change to protected paths or team records (informational)",
     # policies
     "duplicate-policy": "a second approval policy, risk model, priority matrix or KPI target set",
     "duplicate-rule": "two approval rules with the same name",

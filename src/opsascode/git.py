@@ -40,7 +40,7 @@ def _repo(root: Path) -> Any:
 
 #: What never changes about a repository's objects, shared by every :class:`GitRepo`
 #: of the process (``audit`` replays many merges, and each approval source opens its
-#: own): the commit ids known to exist, and tree listings by (commit, folders).
+#: own): the commit ids known to exist, and tree listings by commit.
 _KNOWN_COMMITS: dict[str, set[str]] = {}
 #: (object database, commit) -> (the paths listed, the entries under them). A commit
 #: is listed once with every path asked for so far in the process (``opsascode.yaml``

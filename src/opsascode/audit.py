@@ -1,0 +1,283 @@
+"""The audit trail: for a period, what changed on the main line, who approved it under
+which policy, and everything that bypassed the process, from git alone.
+
+The main line is read in one ``git log`` pass (:mod:`opsascode.history`); only the
+merges of the period are replayed through the gate (:mod:`opsascode.mergegate`), so
+the cost grows with the history's length only by that one pass. A commit is in the
+period when it reached the main line (its commit time) from the first day to the last
+(included); deadlines are judged as of the end of the period, or now when that is
+earlier. Violations and policy changes are defined in :mod:`opsascode.audit_findings`,
+timelines in :mod:`opsascode.change_history`, an asset's history in
+:mod:`opsascode.asset_history`.
+
+Approvals are the git-native ones (``opsascode approve``): reviews given on a code
+host are not in git, so an audit of a repository gated by them reports its merges as
+unapproved.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from opsascode.asset_history import AssetHistory, asset_history
+from opsascode.audit_findings import (
+    TEAM_TEXT,
+    Guard,
+    PolicyChange,
+    Violation,
+    direct_push,
+    emergency_overdue,
+    merge_policy_change,
+    push_policy_change,
+    unapproved_merge,
+)
+from opsascode.change_history import (
+    ChangeHistory,
+    ChangeTimeline,
+    author,
+    caused_incidents,
+)
+from opsascode.errors import UsageError
+from opsascode.git import GitRepo, HistoryCommit
+from opsascode.history import (
+    FoldersOf,
+    MainLine,
+    RecordReader,
+    RecordVersion,
+    default_branch,
+    is_record_file,
+    merged_branches,
+    read_mainline,
+    record_versions,
+    shallow_note,
+)
+from opsascode.loader import Loader
+from opsascode.mergegate import MergeJudge, MergeVerdict
+from opsascode.records import Change
+from opsascode.records.settings import Settings
+from opsascode.replay import Replay, replay_merges
+from opsascode.tree import GitTree
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime | None  # first moment, None: from the start of the history
+    end: datetime | None  # first moment after the period, None: up to the tip
+    as_of: datetime  # when deadlines are judged: the end, or now if earlier
+
+
+def period_of(settings: Settings, since: date | None, until: date | None, now: datetime
+              ) -> Period:
+    """Days in the repository's timezone, ``until`` included."""
+    if since and until and since > until:
+        raise UsageError(f"--since {since} is after --until {until}")
+    zone = ZoneInfo(settings.timezone)
+    start = datetime.combine(since, time(), tzinfo=zone) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=zone) if until else None
+    return Period(start, end, min(end, now) if end else now)
+
+
+@dataclass(frozen=True)
+class MergeRow:
+    commit: str
+    at: datetime
+    by: str
+    status: str  # the gate's, replayed: approved | pending | disapproved | error | unknown
+    policy_rev: str
+    changes: tuple[str, ...]
+    error: str | None
+
+
+@dataclass
+class AuditReport:
+    branch: str
+    tip: str
+    period: Period
+    baseline: str
+    graft: str | None
+    commits: int  # main-line commits in the period
+    merges: list[MergeRow] = field(default_factory=list)
+    changes: list[ChangeTimeline] = field(default_factory=list)
+    violations: list[Violation] = field(default_factory=list)
+    policy_changes: list[PolicyChange] = field(default_factory=list)
+    replay: Replay | None = None
+    asset: AssetHistory | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class Auditor:
+    """One audit: the main line read once, revisions loaded once, merges judged once."""
+
+    def __init__(self, git: GitRepo, loader: Loader, since: date | None, until: date | None,
+                 now: datetime) -> None:
+        self.git = git
+        self.judge = MergeJudge(git, loader)
+        # The settings only: the tip is never loaded whole (the merges' revisions are).
+        self.settings: Settings = loader.load(FoldersOf(GitTree(git, "HEAD"), ())).settings
+        self.period = period = period_of(self.settings, since, until, now)
+        line = read_mainline(git, default_branch(git, self.settings.default_branch))
+        self.line: MainLine = line.until(period.end)
+        self.reader = RecordReader(git, self.settings.max_file_size)
+        self.guard = Guard(self.line, self.settings, self.judge)
+        self.in_period = [c for c in self.line.since(period.start)
+                          if c.sha != self.line.baseline.sha]
+        self.change_versions = record_versions(self.line.commits, self.reader,
+                                               (self.settings.folders.changes,))
+        self._firsts: dict[str, RecordVersion] = {}
+        for version in self.change_versions:
+            self._firsts.setdefault(version.id, version)
+        self._pushes: list[tuple[HistoryCommit, list[str]]] | None = None
+
+    def report(self, asset: str | None = None, replay: str | None = None) -> AuditReport:
+        line = self.line
+        report = AuditReport(line.branch, line.tip.sha, self.period, line.baseline.sha,
+                             line.graft, len(self.in_period))
+        report.notes += [n for n in [shallow_note(line)] if n]
+        merges = [c for c in self.in_period if c.is_merge]
+        verdicts = [self.judge.verdict(m) for m in merges]
+        report.merges = [self._merge_row(v) for v in verdicts]
+        report.notes += [f"merge {v.merge.sha[:12]} could not be judged: {v.error}"
+                         for v in verdicts if v.error]
+        report.changes = self._timelines(merges)
+        report.violations = self._violations(verdicts, report.changes)
+        report.policy_changes = self._policy_changes(verdicts)
+        if replay is not None:
+            report.replay = replay_merges(self.judge, replay, verdicts)
+        if asset is not None:
+            _narrow(report, self._asset(asset))
+        return report
+
+    # ------------------------------------------------------------ change requests
+
+    def _timelines(self, merges: list[HistoryCommit]) -> list[ChangeTimeline]:
+        period = {c.sha for c in self.in_period}
+        ids = {v.id for v in self.change_versions if v.commit.sha in period}
+        ids |= self._emergencies_before()
+        firsts = [self._firsts[i] for i in ids]
+        wanted = [v.commit for v in firsts if v.commit.is_merge and v.commit.sha in self.line]
+        history = ChangeHistory(self.line, self.change_versions, self.judge,
+                                merged_branches(self.git, self.line, [*merges, *wanted],
+                                                (self.settings.folders.changes,)),
+                                self.period.as_of, self._caused(ids))
+        found = [history.timeline(i) for i in sorted(ids)]
+        return [t for t in found if t is not None]
+
+    def _caused(self, change_ids: set[str]) -> dict[str, set[str]]:
+        folder = self.settings.folders.incidents
+        entries = self.git.tree(self.line.tip.sha, (folder,)) if change_ids else []
+        return caused_incidents(self.reader, [e.blob_id for e in entries
+                                              if is_record_file(e.path, (folder,))], change_ids)
+
+    def _emergencies_before(self) -> set[str]:
+        """Emergency changes merged before the period whose retro-approval fell due in
+        it (the deadline from the policy in force at their merge)."""
+        start = self.period.start
+        if start is None:
+            return set()
+        found = set()
+        for change_id, first in self._firsts.items():
+            commit = first.commit
+            if (first.after is None or first.after.get("type") != "emergency"
+                    or not commit.is_merge or commit.committed_at >= start):
+                continue
+            due = self._retro_due(commit, first.after)
+            if due is not None and start <= due < self.period.as_of:
+                found.add(change_id)
+        return found
+
+    def _retro_due(self, merge: HistoryCommit, record: dict[str, Any]) -> datetime | None:
+        policy = next(iter(self.judge.repository(merge.parents[0]).approval_policies()), None)
+        try:
+            change = Change.model_validate(record)
+        except ValidationError:
+            return None
+        if policy is None or policy.emergency is None:
+            return None
+        return change.window.end + policy.emergency.retro_approval_within
+
+    # ----------------------------------------------------------------- violations
+
+    def _violations(self, verdicts: list[MergeVerdict], changes: list[ChangeTimeline]
+                    ) -> list[Violation]:
+        found = [_violation(c, *direct_push(c, g)) for c, g in self._direct_pushes()]
+        found += [_violation(v.merge, *unapproved_merge(v)) for v in verdicts
+                  if v.gate is not None and not v.approved]
+        start = self.period.start
+        for item in changes:
+            retro, merged = item.retro, item.merged
+            if (retro is None or merged is None or retro.met or retro.due > self.period.as_of
+                    or (start is not None and retro.due < start and merged.at < start)):
+                continue
+            found.append(_violation(self.line.commits[self.line.index(merged.commit)],
+                                    *emergency_overdue(item)))
+        return sorted(found, key=lambda v: (v.at, v.commit, v.code))
+
+    def _direct_pushes(self) -> list[tuple[HistoryCommit, list[str]]]:
+        """Non-merge commits of the period that change guarded files (once)."""
+        if self._pushes is None:
+            self._pushes = []
+            for commit in self.in_period:
+                if commit.is_merge:
+                    continue
+                guarded = self.guard.guarded(commit)
+                if guarded and not self.guard.is_approval(commit):
+                    self._pushes.append((commit, guarded))
+        return self._pushes
+
+    def _policy_changes(self, verdicts: list[MergeVerdict]) -> list[PolicyChange]:
+        found = [p for v in verdicts if (p := merge_policy_change(v)) is not None]
+        pushes = self._direct_pushes()
+        inventory = (self.settings.folders.inventory,)
+        teams: dict[str, set[str]] = {}
+        for version in record_versions([c for c, _ in pushes], self.reader, inventory, TEAM_TEXT):
+            if "team" in ((version.before or {}).get("kind"), (version.after or {}).get("kind")):
+                teams.setdefault(version.commit.sha, set()).add(version.id)
+        for commit, guarded in pushes:
+            files, changed = self.guard.protected(commit, guarded), teams.get(commit.sha, set())
+            if files or changed:
+                found.append(push_policy_change(commit, files, sorted(changed)))
+        return sorted(found, key=lambda p: (p.at, p.commit))
+
+    # ---------------------------------------------------------------------- other
+
+    def _merge_row(self, verdict: MergeVerdict) -> MergeRow:
+        merge = verdict.merge
+        changes = tuple(sorted(c.change.id for c in verdict.gate.plan.changes)
+                        if verdict.gate else ())
+        return MergeRow(merge.sha, merge.committed_at, author(merge), verdict.status,
+                        verdict.policy_rev, changes, verdict.error)
+
+    def _asset(self, asset_id: str) -> AssetHistory:
+        history = asset_history(asset_id, self.line, self.reader,
+                                (self.settings.folders.inventory,), self.change_versions)
+        if not history.events:
+            raise UsageError(f"no record {asset_id!r} in the history of {self.line.branch}")
+        return history
+
+
+def _violation(commit: HistoryCommit, code: str, message: str) -> Violation:
+    return Violation(commit.sha, code, message, commit.committed_at, author(commit))
+
+
+def _narrow(report: AuditReport, history: AssetHistory) -> None:
+    """Keep what concerns one asset: its history, the change requests that target it,
+    and the findings on the commits that changed it or merged those requests."""
+    report.asset = history
+    declared = {c for e in history.events for c in e.changes}
+    report.changes = [c for c in report.changes if c.id in declared or history.id in c.targets]
+    commits = history.commits | {c.merged.commit for c in report.changes if c.merged}
+    report.violations = [v for v in report.violations if v.commit in commits]
+    report.policy_changes = [p for p in report.policy_changes if p.commit in commits]
+
+
+def run_audit(git: GitRepo, loader: Loader, since: date | None, until: date | None,
+              now: datetime, *, asset: str | None = None, replay: str | None = None
+              ) -> AuditReport:
+    """The audit of the default branch's main line from ``since`` to ``until``
+    (days, included; None: from the start of the history, up to now)."""
+    return Auditor(git, loader, since, until, now).report(asset, replay)

@@ -1,0 +1,195 @@
+"""The audit's findings: what bypassed the process, and who changed the rules.
+
+Violations (stable codes, in codes.py):
+
+* ``direct-push``: a main-line commit that is not a merge and changes what the gate
+  guards (record files of inventory/, policies/ and changes/, opsascode.yaml, and the
+  protected paths: the gate's defaults plus those of the policy in force), so no
+  approved change request let it in. A commit that only adds approval entries
+  (``opsascode approve``) is an approval, not a change. Squash and fast-forward merges
+  leave no branch in git and look like direct pushes: use merge commits.
+* ``unapproved-merge``: a merge the gate would have refused (pending, disapproved or
+  an error), replayed with the policy in force at its first parent.
+* ``emergency-overdue``: an emergency change whose retro-approval was not complete
+  when it fell due.
+
+``policy-change`` is informational: every change to the protected paths or to team
+records (who may approve), with who made it, when, and who approved it under the
+protected rule. It is listed apart, never as a violation: one that was not approved
+already is one, as the ``direct-push`` or ``unapproved-merge`` its entry names.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from opsascode.approvals.gitnative import BranchWalk
+from opsascode.change_history import ChangeTimeline, author
+from opsascode.gate import DEFAULT_PROTECTED, protected_changes
+from opsascode.git import HistoryCommit
+from opsascode.history import MainLine, is_record_file, newest_before
+from opsascode.mergegate import MergeJudge, MergeVerdict, still_missing
+from opsascode.policy.predicates.changed_paths import glob_regex, matches
+from opsascode.policy.result import Status
+from opsascode.records.settings import Settings
+from opsascode.tree import SETTINGS_FILE
+
+#: A file that may hold a team record (only such files are parsed for team changes).
+TEAM_TEXT = re.compile(rb"kind:[ \t]*[\"']?team\b")
+
+
+@dataclass(frozen=True)
+class Violation:
+    commit: str
+    code: str
+    message: str
+    at: datetime
+    by: str
+
+
+@dataclass(frozen=True)
+class PolicyChange:
+    commit: str
+    code: str
+    message: str
+    at: datetime
+    by: str
+    via: str  # merge | direct push
+    files: tuple[str, ...]
+    teams: tuple[str, ...]
+    approved: bool
+    approved_by: tuple[str, ...]
+    #: The violation that records a change of the rules made without approval.
+    violation: str | None
+
+
+def short(commit: HistoryCommit) -> str:
+    return f"{commit.sha[:12]} by {author(commit)} on {commit.committed_at:%Y-%m-%d %H:%M %z}"
+
+
+class Guard:
+    """What the gate guards on the main line, commit by commit."""
+
+    def __init__(self, line: MainLine, settings: Settings, judge: MergeJudge) -> None:
+        folders = settings.folders
+        self.line = line
+        self.judge = judge
+        self.records = (folders.inventory, folders.policies, folders.changes)
+        self.policies = (folders.policies,)
+        self.walk = BranchWalk(judge.git, folders.changes, settings.max_file_size)
+        # One regular expression for the paths every policy protects: a 10,000-commit
+        # history has tens of thousands of paths to test.
+        self._always = _any_of([*DEFAULT_PROTECTED, SETTINGS_FILE])
+        self._policy_commits = [i for i, c in enumerate(line.commits)
+                                if any(is_record_file(f.path, self.policies) for f in c.files)]
+
+    def guarded(self, commit: HistoryCommit) -> list[str]:
+        hits: list[str] = []
+        rest: list[str] = []
+        for change in commit.files:
+            path = change.path
+            guarded = is_record_file(path, self.records) or self._always.match(path)
+            (hits if guarded else rest).append(path)
+        if rest:
+            extra = self.protected_in_force(commit)
+            hits += [p for p in rest if matches(p, extra)]
+        return sorted(hits)
+
+    def protected_in_force(self, commit: HistoryCommit) -> list[str]:
+        """The protected paths of the policy in force before ``commit`` (loaded only
+        for commits that change files outside the usual ones)."""
+        at = newest_before(self._policy_commits, self.line.index(commit.sha))
+        if at is None:
+            return []
+        repo = self.judge.repository(self.line.commits[at].sha)
+        policy = next(iter(repo.approval_policies()), None)
+        return list(policy.protected_paths.paths) if policy and policy.protected_paths else []
+
+    def is_approval(self, commit: HistoryCommit) -> bool:
+        """A commit that only adds approval entries to change requests."""
+        return self.walk.step(0, commit).other is None
+
+    def protected(self, commit: HistoryCommit, guarded: list[str]) -> list[str]:
+        """The guarded files of a direct push that are rules, not records."""
+        rules = [*DEFAULT_PROTECTED, SETTINGS_FILE, *self.protected_in_force(commit),
+                 *(f"{f}/**" for f in self.policies)]
+        return [p for p in guarded if matches(p, rules)]
+
+
+def _any_of(patterns: list[str]) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{glob_regex(p).pattern})" for p in patterns))
+
+
+def direct_push(commit: HistoryCommit, guarded: list[str]) -> tuple[str, str]:
+    shown = ", ".join(guarded[:3]) + (f" (+{len(guarded) - 3} more)" if len(guarded) > 3 else "")
+    return "direct-push", (f"commit {short(commit)} changes {shown} directly on the main line, "
+                           "not through a merge the gate approved")
+
+
+def unapproved_merge(verdict: MergeVerdict) -> tuple[str, str]:
+    assert verdict.gate is not None
+    reasons = []
+    for decision in verdict.gate.decisions:
+        result = decision.result
+        if result.status is Status.APPROVED and not result.has_error:
+            continue
+        need = still_missing(result)
+        missing = f" (missing: {'; '.join(need)})" if need else ""
+        errors = [r.error for r in result.walk() if r.error]
+        error = f" (error: {errors[0]})" if errors else ""
+        reasons.append(f"{decision.subject}: {result.reason}{missing}{error}")
+    why = "; ".join(reasons[:3]) + (f"; +{len(reasons) - 3} more" if len(reasons) > 3 else "")
+    return "unapproved-merge", (f"merge {short(verdict.merge)} was {verdict.status} under the "
+                                f"policy of {verdict.policy_rev[:12]}: {why}")
+
+
+def emergency_overdue(item: ChangeTimeline) -> tuple[str, str]:
+    assert item.retro is not None and item.merged is not None
+    retro = item.retro
+    state = ("was retro-approved only after the deadline" if retro.late else
+             f"is still not retro-approved (missing: {'; '.join(retro.missing) or 'approvals'})")
+    return "emergency-overdue", (f"emergency change {item.id} (merged {item.merged.commit[:12]} "
+                                 f"on {item.merged.at:%Y-%m-%d}) owed retro-approval under "
+                                 f"{retro.rule!r} by {retro.due.isoformat()} and {state}")
+
+
+def merge_policy_change(verdict: MergeVerdict) -> PolicyChange | None:
+    """The protected files and team records a merge changed, and who approved them."""
+    if verdict.gate is None or verdict.policy is None:
+        return None
+    policy = next(iter(verdict.policy.approval_policies()), None)
+    touched = protected_changes(verdict.gate.plan, policy.protected_paths if policy else None)
+    if not touched:
+        return None
+    decision = next((d for d in verdict.gate.decisions if d.subject == "protected paths"), None)
+    approved = decision is not None and decision.result.status is Status.APPROVED
+    by = tuple(sorted({c.by for r in decision.result.walk() for c in r.approvals if c.counted}
+                      if decision else set()))
+    teams = tuple(d.id for d in verdict.gate.plan.diff if d.kind == "team")
+    files = tuple(t for t in touched if not t.startswith("team "))
+    return _policy_change(verdict.merge, "merge", files, teams, approved, by,
+                          None if approved else "unapproved-merge")
+
+
+def push_policy_change(commit: HistoryCommit, files: list[str], teams: list[str]
+                       ) -> PolicyChange:
+    return _policy_change(commit, "direct push", tuple(files), tuple(teams), False, (),
+                          "direct-push")
+
+
+def _policy_change(commit: HistoryCommit, via: str, files: tuple[str, ...],
+                   teams: tuple[str, ...], approved: bool, by: tuple[str, ...],
+                   violation: str | None) -> PolicyChange:
+    code, message = _describe(commit, via, files, teams, by, violation)
+    return PolicyChange(commit.sha, code, message, commit.committed_at, author(commit), via,
+                        files, teams, approved, by, violation)
+
+
+def _describe(commit: HistoryCommit, via: str, files: tuple[str, ...], teams: tuple[str, ...],
+              by: tuple[str, ...], violation: str | None) -> tuple[str, str]:
+    what = ", ".join([*files[:3], *(f"team {t}" for t in teams[:3])])
+    verdict = (f"approved under the protected rule by {', '.join(by)}" if violation is None
+               else f"not approved under the protected rule (see {violation})")
+    return "policy-change", f"{via} {short(commit)} changes {what}: {verdict}"

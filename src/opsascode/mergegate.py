@@ -1,0 +1,170 @@
+"""The gate, replayed on a merge of the past.
+
+A main-line merge is judged as ``opsascode check --approvals git`` would have judged
+its pull request when it merged: the plan of the merged branch (its other parent)
+against its first parent, the approval policy, teams and signing keys in force at
+that first parent, and the git-native approval commits found on the branch. One
+:class:`~opsascode.loader.Loader` is shared by every merge, so each revision parses
+only the files that differ from those already read.
+
+``--replay`` judges the same plan and approvals by the policy and teams of another
+revision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from opsascode import problems as P
+from opsascode.approvals import ApprovalSet
+from opsascode.approvals.gitnative import GitApprovals
+from opsascode.checks import CHECKS, Check, Context, graph_rules
+from opsascode.checks import incidents as incident_checks
+from opsascode.diff import diff_repositories
+from opsascode.errors import FatalError
+from opsascode.gate import GateResult, decide
+from opsascode.git import GitRepo, HistoryCommit
+from opsascode.loader import Loader, locate
+from opsascode.plan import build_plan
+from opsascode.policy.result import Result, Status
+from opsascode.repository import Repository
+from opsascode.tree import GitTree
+
+#: Worst first: the status a merge gets from the branches it merged.
+_RANK = {"error": 3, "disapproved": 2, "pending": 1, "approved": 0}
+
+
+@dataclass
+class MergeVerdict:
+    """What the gate would have said of one merge."""
+
+    merge: HistoryCommit
+    #: The first parent: the revision whose policy and teams judged the merge.
+    policy_rev: str
+    #: The gate of the merged branch (the worst one, for an octopus merge).
+    gate: GateResult | None = None
+    #: The base branch at the merge: its policy, teams and keys judged.
+    policy: Repository | None = None
+    #: Why the merge could not be replayed (a revision missing from a shallow clone).
+    error: str | None = None
+    #: The gate and head of each merged branch (an octopus merge has several).
+    gates: list[tuple[GateResult, Repository]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.gate.status if self.gate else "unknown"
+
+    def branch_of(self, subject: str) -> tuple[GateResult, Repository] | None:
+        """The gate (and head) of the merged branch that judged ``subject``."""
+        return next(((gate, head) for gate, head in self.gates
+                     if any(d.subject == subject for d in gate.decisions)), None)
+
+    @property
+    def approved(self) -> bool:
+        return self.status == "approved"
+
+
+def signing_keys(repo: Repository) -> dict[str, list[str]]:
+    """Member -> SSH public keys, from one revision's teams."""
+    keys: dict[str, list[str]] = {}
+    for team in repo.teams():
+        for key in team.signing_keys:
+            keys.setdefault(key.member, []).append(key.key)
+    return keys
+
+
+def requires_signed(repo: Repository) -> bool:
+    return any(rule.options.require_signed for policy in repo.approval_policies()
+               for rule in policy.approval_rules)
+
+
+class MergeJudge:
+    """Replays the gate on merges, once each, sharing one loader."""
+
+    def __init__(self, git: GitRepo, loader: Loader) -> None:
+        self.git = git
+        self.loader = loader
+        self._verdicts: dict[str, MergeVerdict] = {}
+        self._repos: dict[str, Repository] = {}
+
+    def repository(self, rev: str) -> Repository:
+        """One revision, loaded once."""
+        if rev not in self._repos:
+            self._repos[rev] = self.loader.load(GitTree(self.git, rev))
+        return self._repos[rev]
+
+    def verdict(self, merge: HistoryCommit) -> MergeVerdict:
+        if merge.sha not in self._verdicts:
+            self._verdicts[merge.sha] = self._judge(merge)
+        return self._verdicts[merge.sha]
+
+    def _judge(self, merge: HistoryCommit) -> MergeVerdict:
+        verdict = MergeVerdict(merge, merge.parents[0])
+        try:
+            verdict.policy = self.repository(merge.parents[0])
+            for other in merge.parents[1:]:
+                gate, head = self._gate(verdict.policy, merge.parents[0], other,
+                                        merge.committed_at.date())
+                verdict.gates.append((gate, head))
+                if verdict.gate is None or _RANK[gate.status] > _RANK[verdict.gate.status]:
+                    verdict.gate = gate
+        except FatalError as exc:
+            verdict.error = str(exc)
+        return verdict
+
+    def _gate(self, policy: Repository, policy_rev: str, head_rev: str, day: date
+              ) -> tuple[GateResult, Repository]:
+        """``plan`` + ``check --approvals git`` of one merged branch, as it merged."""
+        head = self.repository(head_rev)
+        base_rev = self.git.merge_base(policy_rev, head_rev) or policy_rev
+        base = self.repository(base_rev)
+        problems = head.problems + locate(head, gate_checks(head, day))
+        plan = build_plan(base, head, diff_repositories(base, head),
+                          self.git.changed_paths(base_rev, head_rev), base_rev=base_rev,
+                          head_rev=head_rev, head_problems=problems, policy=policy)
+        approvals = self.approvals(policy, base_rev, head_rev)
+        return decide(plan, policy, head, approvals), head
+
+    def approvals(self, policy: Repository, base_rev: str, head_rev: str) -> ApprovalSet:
+        """The git-native approvals of ``base_rev..head_rev``, with the keys and the
+        signing rule of ``policy``."""
+        return GitApprovals(self.git.top, base_rev, head_rev, signing_keys(policy),
+                            requires_signed(policy), loader=self.loader).collect()
+
+    def under(self, verdict: MergeVerdict, policy: Repository
+              ) -> list[tuple[GateResult, GateResult]]:
+        """Each merged branch judged then, and by another revision's policy and teams
+        (and keys: the approvals are collected again when the signing set-up differs)."""
+        if verdict.policy is None:
+            return []
+        same_keys = (signing_keys(policy), requires_signed(policy)) == (
+            signing_keys(verdict.policy), requires_signed(verdict.policy))
+        pairs = []
+        for gate, head in verdict.gates:
+            approvals = gate.approvals if same_keys else self.approvals(
+                policy, gate.plan.base, gate.plan.head)
+            pairs.append((gate, decide(gate.plan, policy, head, approvals)))
+        return pairs
+
+
+#: Checks that can only warn. The gate decides on errors (a head with invalid records
+#: is an error), so a replay skips these: on a repository with many incidents, the
+#: search for recurring ones costs more than the rest of a merge's replay.
+WARNINGS_ONLY: tuple[Check, ...] = (graph_rules.check_orphans, graph_rules.check_freshness,
+                                    incident_checks.check_recurring)
+
+
+def gate_checks(repo: Repository, day: date) -> list[P.Problem]:
+    """The problems of ``repo`` that can change the gate's decision."""
+    context = Context(today=day, graph=repo.graph())
+    return [problem for check in CHECKS if check not in WARNINGS_ONLY
+            for problem in check(repo, context)]
+
+
+def still_missing(result: Result) -> list[str]:
+    """Who still has to approve, by name: what an approved result still owes (an
+    emergency change's retro-approval), else what every rule that applies lacks."""
+    results = [result] if result.status is Status.APPROVED else result.walk()
+    return list(dict.fromkeys(m for r in results if r.status is not Status.SKIPPED
+                              for m in r.missing))
