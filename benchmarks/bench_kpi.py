@@ -130,37 +130,6 @@ except Exception:
 
 # One command under cProfile, in a fresh process: the stats go to a .prof file and
 # the top 40 by cumulative time (and the top 30 by own time) to a text file.
-PROFILE = """\
-import cProfile
-import gc
-import io
-import pstats
-import sys
-import time
-
-from opsascode.cli import main
-
-text, binary, *argv = sys.argv[1:]
-gc.disable()  # as the command line runs
-profiler = cProfile.Profile()
-sys.stdout = io.StringIO()  # the command's own report is not wanted
-started = time.perf_counter()
-profiler.enable()
-try:
-    code = main(argv)
-finally:
-    profiler.disable()
-    sys.stdout = sys.__stdout__
-wall = time.perf_counter() - started
-profiler.dump_stats(binary)
-with open(text, "w") as out:
-    out.write(f"opsascode {' '.join(argv)}\\nexit {code}, {wall:.2f} s wall under cProfile\\n")
-    stats = pstats.Stats(profiler, stream=out)
-    stats.sort_stats("cumulative").print_stats(40)
-    out.write("\\n--- top 30 by own time ---\\n")
-    stats.sort_stats("tottime").print_stats(30)
-print(f"{wall:.2f}")
-"""
 
 
 # ------------------------------------------------------------- the repository
@@ -332,7 +301,7 @@ def profile(command: list[str], root: Path, work: Path) -> dict[str, Any]:
     argv = command[command.index("-C"):]  # opsascode's own arguments
     text, binary = work / "profile-kpi_cold.txt", work / "profile-kpi_cold.prof"
     out = work / "profile-kpi_cold.out"
-    _, _, _, code = bv.measure([sys.executable, "-c", PROFILE, str(text), str(binary), *argv],
+    _, _, _, code = bv.measure([sys.executable, "-c", bv.PROFILE, str(text), str(binary), *argv],
                                root, out, bv._env(False))
     if code != 0:
         err = out.with_suffix(".err").read_text()[-3000:]

@@ -99,6 +99,40 @@ class BenchError(Exception):
 # ------------------------------------------------------------- the repository
 
 
+#: A child process that runs one opsascode command under cProfile (argv: the text
+#: report, the binary profile, then the command's arguments); prints its wall time.
+PROFILE = """\
+import cProfile
+import gc
+import io
+import pstats
+import sys
+import time
+
+from opsascode.cli import main
+
+text, binary, *argv = sys.argv[1:]
+gc.disable()  # as the command line runs
+profiler = cProfile.Profile()
+sys.stdout = io.StringIO()  # the command's own report is not wanted
+started = time.perf_counter()
+profiler.enable()
+try:
+    code = main(argv)
+finally:
+    profiler.disable()
+    sys.stdout = sys.__stdout__
+wall = time.perf_counter() - started
+profiler.dump_stats(binary)
+with open(text, "w") as out:
+    out.write(f"opsascode {' '.join(argv)}\\nexit {code}, {wall:.2f} s wall under cProfile\\n")
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(40)
+    out.write("\\n--- top 30 by own time ---\\n")
+    stats.sort_stats("tottime").print_stats(30)
+print(f"{wall:.2f}")
+"""
+
 def _stamp(args: argparse.Namespace) -> dict[str, Any]:
     source = Path(synthetic.__file__).read_bytes()
     return {
