@@ -19,9 +19,13 @@ from opsascode.records.assets import RELATION_TYPES, AssetBase, Cluster
 MEMBER = "member"
 
 
+#: Relations over which an outage passes nothing (members always count).
+PASSIVE = frozenset(r for r, rule in RELATION_TYPES.items() if rule == "none")
+
+
 def _active(relation: str) -> bool:
     """Does an outage pass over this relation (members always count)?"""
-    return relation == MEMBER or RELATION_TYPES.get(relation, "outage") != "none"
+    return relation not in PASSIVE
 
 
 class DependencyGraph:
@@ -113,17 +117,16 @@ class DependencyGraph:
 
     def _not_peeled(self) -> set[str]:
         """Nodes left after repeatedly removing those no active edge points to."""
+        active = {node: [t for t, r in targets.items() if r not in PASSIVE]
+                  for node, targets in self._needs.items()}
         pointed = dict.fromkeys(self._kind, 0)
-        for targets in self._needs.values():
-            for target, relation in targets.items():
-                if _active(relation):
-                    pointed[target] += 1
+        for targets in active.values():
+            for target in targets:
+                pointed[target] += 1
         ready = [node for node, count in pointed.items() if count == 0]
         while ready:
-            node = ready.pop()
-            for target, relation in self._needs[node].items():
-                if _active(relation):
-                    pointed[target] -= 1
-                    if pointed[target] == 0:
-                        ready.append(target)
+            for target in active[ready.pop()]:
+                pointed[target] -= 1
+                if not pointed[target]:
+                    ready.append(target)
         return {node for node, count in pointed.items() if count > 0}

@@ -80,8 +80,25 @@ def _incident_refs(incident: Incident) -> Iterator[_Ref]:
         yield ("problem",), incident.problem, (ProblemRecord,), "problem"
 
 
+def _asset_refs_fine(asset: AssetBase, records: dict[str, Record]) -> bool:
+    """The common case, quickly: every reference of an asset resolves to the right
+    kind of record (the full check below runs only when one does not)."""
+    if asset.owner is not None and not isinstance(records.get(asset.owner), Team):
+        return False
+    if not all(isinstance(records.get(dep.id), AssetBase) for dep in asset.depends_on):
+        return False
+    if isinstance(asset, Cluster) and not all(
+            isinstance(records.get(m), AssetBase) for m in asset.members):
+        return False
+    return not (isinstance(asset, Service) and asset.sla is not None
+                and not isinstance(records.get(asset.sla), Sla))
+
+
 def check_references(repo: Repository, context: Context) -> Iterable[Problem]:
-    for record in repo.records.values():
+    records = repo.records
+    for record in records.values():
+        if isinstance(record, AssetBase) and _asset_refs_fine(record, records):
+            continue
         origin = repo.origins[record.id]
         for path, target, types, what in _refs(record):
             found = repo.records.get(target)

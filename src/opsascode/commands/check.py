@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TextIO
 
 from opsascode.approvals import ApprovalSet, ApprovalSource
-from opsascode.commands.plan import Branch, load_branch
+from opsascode.commands.plan import Branch, keep, load_branch
 from opsascode.errors import FatalError
 from opsascode.gate import GateResult, decide
 from opsascode.report import check as report
@@ -69,7 +69,7 @@ def run_gate(options: Options, base: str | None, head: str | None, approvals: st
              today: date | None = None) -> GateResult:
     if base is None and head is None:
         base, head = event_range()
-    branch = load_branch(options, base, head, today=today)
+    branch = keep(load_branch(options, base, head, today=today))
     collected: ApprovalSet = approval_source(approvals, branch).collect()
     return decide(branch.plan, branch.base, branch.head, collected)
 

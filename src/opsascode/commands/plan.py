@@ -30,9 +30,14 @@ class Branch:
     plan: Plan
 
 
+#: Loaded trees the command keeps until the process ends: freeing 100,000 records
+#: one by one costs a third of a second, and the console entry exits without it.
+_KEPT: list[Branch] = []
+
+
 def make_plan(options: Options, base: str | None, head: str | None,
               also: list[str] | None = None, today: date | None = None) -> Plan:
-    return load_branch(options, base, head, also, today).plan
+    return keep(load_branch(options, base, head, also, today)).plan
 
 
 def load_branch(options: Options, base: str | None, head: str | None,
@@ -60,6 +65,13 @@ def load_branch(options: Options, base: str | None, head: str | None,
                       base_rev=base_rev, head_rev=head_rev, head_problems=head_problems,
                       also=others, policy=policy_repo)
     return Branch(git, policy_repo, head_repo, plan)
+
+
+def keep(branch: Branch) -> Branch:
+    """Keep ``branch`` alive until the process ends (see ``_KEPT``)."""
+    _KEPT.clear()  # one at a time: a long-lived caller (tests) does not accumulate them
+    _KEPT.append(branch)
+    return branch
 
 
 def plan(options: Options, fmt: str, base: str | None, head: str | None,
