@@ -208,3 +208,25 @@ def test_json_has_the_contract_keys(repo: Path) -> None:
     change = document["changes"][0]
     assert {"id", "risk", "impacted", "conflicts"} <= set(change)
     assert {"score", "level", "factors"} <= set(change["risk"])
+
+
+def test_cached_check_results_follow_the_content(repo: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from opsascode.commands import plan as plan_command
+
+    write(repo, {"changes/CHG-1.yaml": estate.change("CHG-1")})
+    commit_all(repo, "a change")
+    cached = Options(repo, use_cache=True)
+    first = make_plan(cached, "main", None, today=TODAY)
+    real_checks = plan_command.run_checks
+
+    def not_again(*args: Any) -> Any:
+        raise AssertionError("the same content was checked twice")
+
+    monkeypatch.setattr(plan_command, "run_checks", not_again)
+    assert make_plan(cached, "main", None, today=TODAY).problems == first.problems == []
+    monkeypatch.setattr(plan_command, "run_checks", real_checks)
+    write(repo, {"changes/CHG-1.yaml": estate.change("CHG-1", team="team-nope")})
+    commit_all(repo, "a broken reference")
+    later = make_plan(cached, "main", None, today=TODAY)
+    assert [p.code for p in later.problems] == ["unknown-reference"]

@@ -23,6 +23,8 @@ _ALLOWED = {
     ("datetime", "timezone"),
     ("datetime", "timedelta"),
     ("opsascode.yamlio", "YamlIssue"),
+    ("opsascode.problems", "Problem"),
+    ("opsascode.problems", "Level"),
 }
 
 
@@ -64,3 +66,32 @@ class ParseCache:
             Path(tmp).replace(path)
         except (OSError, pickle.PicklingError, RecursionError):
             pass  # the cache is an optimisation; failing to write it is not an error
+
+
+def checks_key(repo: Any, today: Any) -> str:
+    """What the checks' problems depend on: the tree's content (every file's blob id),
+    its settings, the day (stale records), and the code that checks."""
+    import hashlib
+
+    digest = hashlib.sha1(usedforsecurity=False)
+    for part in (str(FORMAT_VERSION), _code_digest(), str(today),
+                 repo.settings.model_dump_json(), *sorted(f"{p}\0{b}" for p, b in
+                                                          repo.blobs.items())):
+        digest.update(part.encode() + b"\n")
+    return digest.hexdigest()
+
+
+def _code_digest() -> str:
+    """A hash of opsascode's own source: a cached result never outlives the code."""
+    import hashlib
+
+    global _CODE
+    if _CODE is None:
+        digest = hashlib.sha1(usedforsecurity=False)
+        for path in sorted(Path(__file__).parent.rglob("*.py")):
+            digest.update(path.read_bytes())
+        _CODE = digest.hexdigest()
+    return _CODE
+
+
+_CODE: str | None = None

@@ -96,6 +96,7 @@ class Loader:
 
     def _add(self, repo: Repository, source: SourceFile, result: FileResult) -> None:
         repo.forget_indexes()
+        repo.blobs[source.path] = source.blob_id
         if source.data is not None:
             repo.sources[source.path] = source.data
         elif source.reader is not None:

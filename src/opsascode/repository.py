@@ -58,6 +58,8 @@ class Repository:
     sources: dict[str, bytes] = field(default_factory=dict)
     readers: dict[str, Callable[[], SourceFile]] = field(default_factory=dict)
     files: int = 0
+    #: path -> git blob id of every file read: what the tree's content is.
+    blobs: dict[str, str] = field(default_factory=dict)
 
     def source(self, path: str) -> bytes | None:
         if path not in self.sources and path in self.readers:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TextIO
 
+from opsascode import problems as P
+from opsascode.cache import ParseCache, checks_key
 from opsascode.checks import run_checks
 from opsascode.diff import branch_changes, diff_repositories
 from opsascode.git import GitRepo
@@ -54,8 +56,8 @@ def load_branch(options: Options, base: str | None, head: str | None,
     # since are not the branch's doing (the same commit when the branch is up to date).
     base_rev = git.merge_base(policy_rev, head_rev) or policy_rev
     base_repo = loader.load(GitTree(git, base_rev)) if base_rev != policy_rev else policy_repo
-    head_problems = head_repo.problems + locate(head_repo,
-                                                run_checks(head_repo, today or date.today()))
+    head_problems = head_repo.problems + checked(head_repo, today or date.today(),
+                                                 loader.cache)
     diff = diff_repositories(base_repo, head_repo)
     others: list[Change] = []
     for rev in also or []:
@@ -65,6 +67,20 @@ def load_branch(options: Options, base: str | None, head: str | None,
                       base_rev=base_rev, head_rev=head_rev, head_problems=head_problems,
                       also=others, policy=policy_repo)
     return Branch(git, policy_repo, head_repo, plan)
+
+
+def checked(repo: Repository, today: date, cache: ParseCache | None) -> list[P.Problem]:
+    """The checks' problems of a tree, from the cache when this very content was
+    checked today by this very code (the gate runs again on every review of the same
+    head), else computed and cached."""
+    key = checks_key(repo, today) if cache else ""
+    found = cache.get(f"checks-{key}") if cache else None
+    if isinstance(found, list):
+        return found
+    problems = locate(repo, run_checks(repo, today))
+    if cache:
+        cache.put(f"checks-{key}", problems)
+    return problems
 
 
 def keep(branch: Branch) -> Branch:
