@@ -315,13 +315,8 @@ def report(result: dict[str, Any]) -> bool:
     for step in result["steps"].values():
         print(f"{step['name']:<44} {step['wall']:8.2f} {step['cpu']:8.2f} "
               f"{step['rss'] / 2**20:9.0f}  {', '.join(f'{w:.2f}' for w in step['walls'])}")
-    ok = True
     print()
-    for what, value, goal, met in evaluate(result):
-        ok = ok and met is not False
-        verdict = "" if met is None else "PASS" if met else "MISS"
-        print(f"{what:<44} {value:8.2f}  target {goal:<8} {verdict}")
-    return ok
+    return bv.print_verdicts(evaluate(result))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

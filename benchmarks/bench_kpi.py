@@ -430,11 +430,7 @@ def print_report(result: dict[str, Any]) -> bool:
     if split.get("error"):
         print(f"\nphase timing failed (opsascode's internals changed?):\n{split['error']}")
     print()
-    ok = True
-    for what, value, goal, met in evaluate(result):
-        verdict = "" if met is None else ("PASS" if met else "MISS")
-        ok = ok and met is not False
-        print(f"{what:<44} {value:8.2f}  target {goal:<8} {verdict}")
+    ok = bv.print_verdicts(evaluate(result))
     if result["profile"]:
         print(f"profile of kpi: {result['profile']['text']}")
     return ok

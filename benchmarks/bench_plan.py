@@ -528,11 +528,7 @@ def print_report(result: dict[str, Any]) -> bool:
         print(f"{step['name']:<44} {step['wall']:8.3f} {step['cpu']:8.2f} {rss}  "
               f"{', '.join(f'{w:.3f}' for w in step['walls'])}")
     print()
-    ok = True
-    for what, value, goal, met in evaluate(result):
-        verdict = "" if met is None else ("PASS" if met else "MISS")
-        ok = ok and met is not False
-        print(f"{what:<44} {value:8.2f}  target {goal:<8} {verdict}")
+    ok = bv.print_verdicts(evaluate(result))
     for item in result["profiles"]:
         print(f"profile of {item['step']}: {item['text']}")
     return ok

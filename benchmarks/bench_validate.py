@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -449,6 +449,19 @@ def evaluate(result: dict[str, Any]) -> list[tuple[str, float | None, str, bool 
     return rows
 
 
+def print_verdicts(rows: Iterable[tuple[str, float | None, str, bool | None]],
+                   width: int = 44) -> bool:
+    """Print (what, value, target, met) rows with PASS/MISS; True when none is missed
+    (met None: information only)."""
+    ok = True
+    for what, value, target, met in rows:
+        verdict = "" if met is None else ("PASS" if met else "MISS")
+        ok = ok and met is not False
+        shown = "-" if value is None else f"{value:.2f}"
+        print(f"{what:<{width}} {shown:>8}  target {target:<8} {verdict}")
+    return ok
+
+
 def print_report(result: dict[str, Any]) -> bool:
     data, env = result["data"], result["environment"]
     print()
@@ -463,12 +476,7 @@ def print_report(result: dict[str, Any]) -> bool:
               f"{step['rss'] / 2**20:9.0f} {step['wall'] / floor:8.2f}  "
               f"{', '.join(f'{w:.2f}' for w in step['walls'])}")
     print()
-    ok = True
-    for what, value, target, met in evaluate(result):
-        verdict = "" if met is None else ("PASS" if met else "MISS")
-        ok = ok and met is not False
-        shown = "-" if value is None else f"{value:.2f}"
-        print(f"{what:<40} {shown:>8}  target {target:<8} {verdict}")
+    ok = print_verdicts(evaluate(result), width=40)
     for note in result["jsonschema_notes"]:
         print(f"note (check-jsonschema): {note}")
     if result["data"]["warnings"]:
