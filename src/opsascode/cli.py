@@ -21,6 +21,14 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD") from None
 
 
+def _period(parser: argparse.ArgumentParser, since: str, until: str) -> None:
+    """--since and --until: days (YYYY-MM-DD, the repository's timezone), both included."""
+    parser.add_argument("--since", metavar="DATE", type=_day, default=None,
+                        help=f"first day, YYYY-MM-DD (default: {since})")
+    parser.add_argument("--until", metavar="DATE", type=_day, default=None,
+                        help=f"last day, included (default: {until})")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="opsascode",
@@ -97,10 +105,7 @@ def _parser() -> argparse.ArgumentParser:
 
     audit = sub.add_parser("audit", help="the audit trail from git: change timelines, "
                            "approvals, violations, policy changes")
-    audit.add_argument("--since", metavar="DATE", type=_day, default=None,
-                       help="first day, YYYY-MM-DD (default: the start of the history)")
-    audit.add_argument("--until", metavar="DATE", type=_day, default=None,
-                       help="last day, included (default: now)")
+    _period(audit, "the start of the history", "now")
     audit.add_argument("--asset", metavar="ID", default=None,
                        help="one asset's history, field by field, across renames of its file")
     audit.add_argument("--replay", metavar="POLICY_REV", default=None,
@@ -110,10 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--strict", action="store_true", help="exit 1 when there are violations")
 
     kpi = sub.add_parser("kpi", help="KPIs against the targets in policies/")
-    kpi.add_argument("--since", metavar="DATE", type=_day, default=None,
-                     help="first day, YYYY-MM-DD (default: twelve months before --until)")
-    kpi.add_argument("--until", metavar="DATE", type=_day, default=None,
-                     help="last day, included (default: today)")
+    _period(kpi, "twelve months before --until", "today")
     kpi.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
 
     new = sub.add_parser("new", help="scaffold a change, incident or problem that validates")
@@ -151,10 +153,7 @@ def _parser() -> argparse.ArgumentParser:
 
     calendar = sub.add_parser("calendar", help="export the change schedule as text or iCalendar")
     calendar.add_argument("--format", choices=("text", "ics"), default="text")
-    calendar.add_argument("--since", metavar="DATE", type=_day, default=None,
-                          help="first day, YYYY-MM-DD in the repository's timezone")
-    calendar.add_argument("--until", metavar="DATE", type=_day, default=None,
-                          help="last day (included), YYYY-MM-DD")
+    _period(calendar, "no limit", "no limit")
     calendar.add_argument("--no-maintenance", action="store_true",
                           help="leave out the occurrences of maintenance windows")
 
