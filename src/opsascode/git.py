@@ -27,6 +27,25 @@ class TreeEntry:
     size: int
 
 
+def _locate(root: Path) -> tuple[Path, Path]:
+    """(top of the working tree, common git directory) of the repository that holds
+    ``root``: one ``git rev-parse``."""
+    try:
+        done = subprocess.run(["git", "rev-parse", "--path-format=absolute", "--show-toplevel",
+                               "--git-common-dir"], cwd=root, capture_output=True, text=True,
+                              check=False)
+    except (OSError, ValueError):
+        done = None
+    lines = done.stdout.splitlines() if done is not None and done.returncode == 0 else []
+    if len(lines) != 2:
+        said = (done.stderr.strip().splitlines() or [""])[0] if done is not None else ""
+        why = "" if not said or "not a git repository" in said else f" (git: {said})"
+        raise FatalError(
+            f"{root} is not inside a git repository{why}; run `git init` or pass -C DIR"
+        )
+    return Path(lines[0]), Path(lines[1])
+
+
 def _repo(root: Path) -> Any:
     import git  # GitPython costs ~0.2 s to import: only when git is needed
 
@@ -55,11 +74,18 @@ class GitRepo:
     """A git repository, opened once per command."""
 
     def __init__(self, root: Path) -> None:
-        self._repo = _repo(root)
-        self.top = Path(self._repo.working_tree_dir or root)
-        self.git_dir = Path(self._repo.common_dir)
+        self.top, self.git_dir = _locate(root)
         self._objects = str(self.git_dir.resolve())
         self._known = _KNOWN_COMMITS.setdefault(self._objects, set())
+        self._gitpython: Any = None
+
+    @property
+    def _repo(self) -> Any:
+        """GitPython's view of the repository, opened when first needed (importing
+        GitPython costs more than many a command's whole work)."""
+        if self._gitpython is None:
+            self._gitpython = _repo(self.top)
+        return self._gitpython
 
     def resolve(self, rev: str) -> str:
         """The commit id of ``rev``, or a FatalError that says how to get it."""
