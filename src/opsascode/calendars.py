@@ -15,6 +15,7 @@ import difflib
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -31,6 +32,7 @@ _DAY = timedelta(days=1)
 _NOTHING = timedelta(0)
 #: ``add_business_time`` gives up after this many days in a row without business time.
 _MAX_IDLE_DAYS = 3660
+_SUB_HOURLY = re.compile(r"FREQ=(SECONDLY|MINUTELY)")
 
 
 def utc(value: datetime, what: str = "time") -> datetime:
@@ -49,10 +51,14 @@ def scope_matches(scope: Scope, asset: AssetBase) -> bool:
     return all(not allowed or value in allowed for allowed, value in criteria)
 
 
+# Both checks below are pure and cost up to a millisecond (dateutil parses the rule; the
+# holidays library lists every country); validate and the audit's replay of the gate
+# ask them again for every revision of the same calendar.
+@lru_cache(maxsize=1024)
 def rrule_error(rule: str, start: datetime) -> str | None:
     """Why an RFC 5545 recurrence rule anchored at ``start`` is unusable, or None:
     it does not parse, recurs more often than hourly, or never occurs."""
-    if re.search(r"FREQ=(SECONDLY|MINUTELY)", rule.upper()):
+    if _SUB_HOURLY.search(rule.upper()):
         return "windows recur at most hourly (FREQ=HOURLY, DAILY, WEEKLY, MONTHLY or YEARLY)"
     try:
         parsed = rrulestr(rule, dtstart=utc(start, "window start"))
@@ -65,6 +71,7 @@ def rrule_error(rule: str, start: datetime) -> str | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def holiday_error(country: str, subdivision: str | None) -> str | None:
     """Why the holidays library cannot give the holidays of a country/subdivision."""
     supported = holidays.list_supported_countries()
