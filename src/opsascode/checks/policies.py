@@ -22,7 +22,7 @@ from opsascode.repository import Repository
 if TYPE_CHECKING:
     from opsascode.checks import Context
 
-_SINGLETONS = ("approval-policy", "risk-model", "priority-matrix", "kpi-targets")
+_SINGLETONS = frozenset({"approval-policy", "risk-model", "priority-matrix", "kpi-targets"})
 
 
 def check_policies(repo: Repository, context: Context) -> Iterable[Problem]:
@@ -36,9 +36,8 @@ def check_policies(repo: Repository, context: Context) -> Iterable[Problem]:
 
 def _singletons(repo: Repository) -> Iterator[Problem]:
     seen: dict[str, Record] = {}
-    for record in repo.records.values():
-        if record.kind not in _SINGLETONS:
-            continue
+    # one quick pass over every record (incidents are most of them), then the few
+    for record in [r for r in repo.records.values() if r.kind in _SINGLETONS]:
         if record.kind in seen:
             origin, first = repo.origins[record.id], seen[record.kind]
             yield P.error(origin.file, "duplicate-policy",
