@@ -94,10 +94,28 @@ def _asset_refs_fine(asset: AssetBase, records: dict[str, Record]) -> bool:
                 and not isinstance(records.get(asset.sla), Sla))
 
 
+def _incident_refs_fine(incident: Incident, records: dict[str, Record]) -> bool:
+    """The same for an incident: most records of a repository are incidents."""
+    if incident.team and not isinstance(records.get(incident.team), Team):
+        return False
+    for asset_id in incident.affected:
+        if not isinstance(records.get(asset_id), AssetBase):
+            return False
+    for outage in incident.outages:
+        if not isinstance(records.get(outage.asset), AssetBase):
+            return False
+    return not ((incident.caused_by and not isinstance(records.get(incident.caused_by), Change))
+                or (incident.problem
+                    and not isinstance(records.get(incident.problem), ProblemRecord)))
+
+
 def check_references(repo: Repository, context: Context) -> Iterable[Problem]:
     records = repo.records
     for record in records.values():
-        if isinstance(record, AssetBase) and _asset_refs_fine(record, records):
+        if isinstance(record, Incident):
+            if _incident_refs_fine(record, records):
+                continue
+        elif isinstance(record, AssetBase) and _asset_refs_fine(record, records):
             continue
         origin = repo.origins[record.id]
         for path, target, types, what in _refs(record):
