@@ -16,6 +16,7 @@ from opsascode.records.base import (
     Model,
     Record,
     Tier,
+    empty_list,
 )
 
 #: The closed list of asset kinds; ``other`` needs a ``type``.
@@ -133,7 +134,7 @@ class AssetBase(Record):
         default=None, description="Version, always a string: quote it ('15.10')."
     )
     depends_on: list[Dependency] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="What this asset needs: ids, or {id, relation, description}.",
     )
     lifecycle: Lifecycle = Field(
@@ -151,7 +152,7 @@ class AssetBase(Record):
     vendor: str | None = Field(default=None, description="Vendor or supplier of the asset.")
     cost: Cost | None = Field(default=None, description="Running cost of this asset.")
     maintenance_windows: list[str] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Names of maintenance windows (in a calendar) that apply to this asset.",
     )
     attributes: dict[str, Any] = Field(
@@ -215,7 +216,7 @@ class Service(AssetBase):
     sla: AssetId | None = Field(default=None, description="Id of the SLA the service is held to.")
     users: int | None = Field(default=None, ge=0, description="Number of users (business weight).")
     peak_hours: list[str] = Field(
-        default_factory=list, description="Names of calendar peak windows for this service."
+        default_factory=empty_list, description="Names of calendar peak windows for this service."
     )
 
 
@@ -252,14 +253,15 @@ class Team(Record):
     name: str | None = Field(default=None, description="Human-readable team name.")
     description: str | None = Field(default=None, description="What the team does.")
     members: list[Handle] = Field(
-        default_factory=list, description="Code-host (GitHub) handles of the members."
+        default_factory=empty_list, description="Code-host (GitHub) handles of the members."
     )
     leads: list[Handle] = Field(
-        default_factory=list, description="Handles of the team leads; they must also be members."
+        default_factory=empty_list,
+        description="Handles of the team leads; they must also be members."
     )
     roles: list[
         Literal["management", "tech-support", "service-desk", "qa", "cab", "security", "other"]
-    ] = Field(default_factory=list, description="Roles the team plays in the service plan.")
+    ] = Field(default_factory=empty_list, description="Roles the team plays in the service plan.")
     parent: AssetId | None = Field(default=None, description="Id of the parent team.")
     email: str | None = Field(default=None, description="Contact email address of the team.")
     chat: str | None = Field(default=None, description="Chat channel of the team, e.g. #dba.")
@@ -267,7 +269,7 @@ class Team(Record):
         default=None, description="Handle of the member currently on call."
     )
     signing_keys: list[SigningKey] = Field(
-        default_factory=list, description="Per-member SSH keys for signed approvals."
+        default_factory=empty_list, description="Per-member SSH keys for signed approvals."
     )
     attributes: dict[str, Any] = Field(
         default_factory=dict, description="Free-form data; not checked."

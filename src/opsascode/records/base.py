@@ -187,3 +187,13 @@ class Record(Model):
     @property
     def is_asset(self) -> bool:
         return False
+
+
+def empty_list() -> list[Any]:
+    """The ``default_factory`` of list fields, in place of the builtin ``list``.
+
+    pydantic reads every default factory's signature while it builds a model; a
+    builtin's is parsed from its text signature with the tokenizer (40 µs a field and a
+    one-off 4 ms to set the tokenizer up, 5 ms of every start), a function's is free.
+    """
+    return []

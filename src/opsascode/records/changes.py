@@ -14,6 +14,7 @@ from opsascode.records.base import (
     Record,
     RecordId,
     Timestamp,
+    empty_list,
 )
 
 ChangeType = Literal["standard", "normal", "emergency"]
@@ -55,7 +56,7 @@ class Review(Model):
         default=None, description="When the review was done, with a timezone."
     )
     incidents: list[RecordId] = Field(
-        default_factory=list, description="Incidents the change caused."
+        default_factory=empty_list, description="Incidents the change caused."
     )
     notes: str | None = Field(default=None, description="Findings and follow-ups of the review.")
 
@@ -121,5 +122,6 @@ class Change(Record):
         description="Post-implementation review; required once completed, failed or rolled back.",
     )
     approvals: list[Approval] = Field(
-        default_factory=list, description="Git-native approvals, written by `opsascode approve`."
+        default_factory=empty_list,
+        description="Git-native approvals, written by `opsascode approve`."
     )

@@ -16,6 +16,7 @@ from opsascode.records.base import (
     Record,
     RecordId,
     Timestamp,
+    empty_list,
 )
 
 
@@ -88,13 +89,13 @@ class Incident(Record):
         default=None, description="Handle of the engineer working on the incident."
     )
     affected: list[AssetId] = Field(
-        default_factory=list, description="Ids of the affected assets and services."
+        default_factory=empty_list, description="Ids of the affected assets and services."
     )
     outages: list[Outage] = Field(
-        default_factory=list, description="Intervals in which assets were down or degraded."
+        default_factory=empty_list, description="Intervals in which assets were down or degraded."
     )
     paused: list[Pause] = Field(
-        default_factory=list, description="Intervals in which the SLA clock stops."
+        default_factory=empty_list, description="Intervals in which the SLA clock stops."
     )
     caused_by: RecordId | None = Field(
         default=None, description="Id of the change that caused the incident."
@@ -124,10 +125,10 @@ class Problem(Record):
         default=None, description="When the problem was resolved, with a timezone."
     )
     incidents: list[RecordId] = Field(
-        default_factory=list, description="Ids of the incidents this problem caused."
+        default_factory=empty_list, description="Ids of the incidents this problem caused."
     )
     affected: list[AssetId] = Field(
-        default_factory=list, description="Ids of the affected assets and services."
+        default_factory=empty_list, description="Ids of the affected assets and services."
     )
     root_cause: str | None = Field(default=None, description="The underlying cause, once found.")
     known_error: bool = Field(

@@ -30,6 +30,7 @@ from opsascode.records.base import (
     Tier,
     Timestamp,
     TimeZoneName,
+    empty_list,
 )
 from opsascode.records.changes import Action, ChangeType
 
@@ -103,16 +104,16 @@ class Requirements(Model):
 
     count: int = Field(default=1, ge=0, description="Approvals needed from the people below.")
     users: list[Handle] = Field(
-        default_factory=list, description="Handles of people who may approve."
+        default_factory=empty_list, description="Handles of people who may approve."
     )
     teams: list[AssetId] = Field(
-        default_factory=list, description="Ids of teams whose members may approve."
+        default_factory=empty_list, description="Ids of teams whose members may approve."
     )
     roles: list[Role] = Field(
-        default_factory=list, description="Roles (e.g. cab) whose teams' members may approve."
+        default_factory=empty_list, description="Roles (e.g. cab) whose teams' members may approve."
     )
     owners_of: list[Literal["targets", "impacted_services"]] = Field(
-        default_factory=list,
+        default_factory=empty_list,
         description="Members of the teams owning the targets or impacted services may approve.",
     )
 
@@ -189,7 +190,8 @@ class PolicyTree(Model):
     """How the rules combine: the approval tree and who may disapprove."""
 
     approval: list[ApprovalNode] = Field(
-        default_factory=list, description="Rule names combined with and/or; the list is an and."
+        default_factory=empty_list,
+        description="Rule names combined with and/or; the list is an and."
     )
     disapproval: Disapproval | None = Field(
         default=None, description="Who may block a change by requesting changes."
@@ -238,10 +240,10 @@ class ApprovalPolicy(Record):
     )
     policy: PolicyTree = Field(description="How the rules combine: approval tree and disapproval.")
     approval_rules: list[ApprovalRule] = Field(
-        default_factory=list, description="The named approval rules the policy refers to."
+        default_factory=empty_list, description="The named approval rules the policy refers to."
     )
     deny: list[DenyRule] = Field(
-        default_factory=list, description="Hard rules that refuse matching changes outright."
+        default_factory=empty_list, description="Hard rules that refuse matching changes outright."
     )
     protected_paths: ProtectedPaths | None = Field(
         default=None, description="Files (policies, CI) whose changes need a rule of their own."
@@ -313,7 +315,7 @@ class RiskWeights(Model):
         default=10, ge=0, description="Points added when the window overlaps a peak window."
     )
     lead_time: list[LeadTimeWeight] = Field(
-        default_factory=list, description="Points for short notice, as {below, points} steps."
+        default_factory=empty_list, description="Points for short notice, as {below, points} steps."
     )
     no_rollback_plan: int = Field(
         default=15, ge=0, description="Points added when the change has no rollback plan."
@@ -404,10 +406,11 @@ class Holidays(Model):
     country: str | None = Field(default=None, description="ISO 3166 code, e.g. DE or CN.")
     subdivision: str | None = Field(default=None, description="State or province code.")
     extra: list[date] = Field(
-        default_factory=list, description="Company holidays (YYYY-MM-DD) on top of public ones."
+        default_factory=empty_list,
+        description="Company holidays (YYYY-MM-DD) on top of public ones."
     )
     removed: list[date] = Field(
-        default_factory=list, description="Public holidays (YYYY-MM-DD) that are worked."
+        default_factory=empty_list, description="Public holidays (YYYY-MM-DD) that are worked."
     )
 
 
@@ -415,15 +418,17 @@ class Scope(Model):
     """Which assets a window applies to; empty means all."""
 
     assets: list[AssetId] = Field(
-        default_factory=list, description="Ids of the assets the window applies to."
+        default_factory=empty_list, description="Ids of the assets the window applies to."
     )
     kinds: list[AssetKind | Literal["cluster"]] = Field(
-        default_factory=list, description="Asset kinds the window applies to."
+        default_factory=empty_list, description="Asset kinds the window applies to."
     )
     environments: list[Environment] = Field(
-        default_factory=list, description="Environments the window applies to."
+        default_factory=empty_list, description="Environments the window applies to."
     )
-    tiers: list[Tier] = Field(default_factory=list, description="Tiers the window applies to.")
+    tiers: list[Tier] = Field(
+        default_factory=empty_list, description="Tiers the window applies to."
+    )
 
 
 class Freeze(Model):
@@ -477,12 +482,12 @@ class Calendar(Record):
     holidays: Holidays = Field(
         default_factory=Holidays, description="Public and company holidays: no business hours."
     )
-    freeze: list[Freeze] = Field(default_factory=list, description="Change-freeze periods.")
+    freeze: list[Freeze] = Field(default_factory=empty_list, description="Change-freeze periods.")
     maintenance: list[RecurringWindow] = Field(
-        default_factory=list, description="Maintenance windows, one-off or recurring."
+        default_factory=empty_list, description="Maintenance windows, one-off or recurring."
     )
     peak: list[RecurringWindow] = Field(
-        default_factory=list, description="Peak business periods, one-off or recurring."
+        default_factory=empty_list, description="Peak business periods, one-off or recurring."
     )
 
 
@@ -625,10 +630,11 @@ class ChangeTemplate(Record):
         min_length=1, description="Actions a change from this template may take."
     )
     target_kinds: list[AssetKind | Literal["cluster"]] = Field(
-        default_factory=list, description="Kinds the targets may be; empty means any."
+        default_factory=empty_list, description="Kinds the targets may be; empty means any."
     )
     environments: list[Environment] = Field(
-        default_factory=list, description="Environments the targets may be in; empty means any."
+        default_factory=empty_list,
+        description="Environments the targets may be in; empty means any."
     )
     max_targets: int = Field(
         default=1, ge=1, description="Most targets one change from this template may have."
