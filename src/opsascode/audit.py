@@ -42,17 +42,14 @@ from opsascode.change_history import (
     author,
     caused_incidents,
 )
-from opsascode.errors import UsageError
-from opsascode.git import GitRepo, HistoryCommit
+from opsascode.errors import FatalError, UsageError
+from opsascode.git import GitRepo, HistoryCommit, LogPass
 from opsascode.history import (
     FoldersOf,
+    History,
     MainLine,
-    RecordReader,
     RecordVersion,
-    default_branch,
     is_record_file,
-    merged_branches,
-    read_mainline,
     record_versions,
     shallow_note,
 )
@@ -110,19 +107,42 @@ class AuditReport:
     notes: list[str] = field(default_factory=list)
 
 
+def open_history(git: GitRepo, loader: Loader, log: LogPass | None = None
+                 ) -> tuple[Settings, History]:
+    """The settings of HEAD and the history of the branch they name (its default
+    branch, else ``origin/<it>``, else HEAD), from ``log`` when it read that branch
+    (started early, on a guess), else from a new pass."""
+    head = git.head()
+    commits = log.commits() if log is not None else None
+    history = History(git, log.rev, commits, Settings().max_file_size) if log and commits else None
+    tree = history.snapshot_tree(head) if history and head in history.by_sha else None
+    if head is None:
+        raise FatalError("the repository has no commits yet: nothing to audit")
+    # The settings only: the tip is never loaded whole (the merges' revisions are).
+    settings = loader.load(FoldersOf(tree or GitTree(git, head), ())).settings
+    name = settings.default_branch
+    if history is None or log is None or log.rev != name:
+        for rev in (name, f"origin/{name}", "HEAD"):
+            commits = LogPass(git.top, rev).commits()
+            if commits:
+                history = History(git, rev, commits, settings.max_file_size)
+                break
+    assert history is not None  # HEAD has commits
+    history.reader.max_size = settings.max_file_size
+    return settings, history
+
+
 class Auditor:
     """One audit: the main line read once, revisions loaded once, merges judged once."""
 
     def __init__(self, git: GitRepo, loader: Loader, since: date | None, until: date | None,
-                 now: datetime) -> None:
+                 now: datetime, log: LogPass | None = None) -> None:
         self.git = git
-        self.judge = MergeJudge(git, loader)
-        # The settings only: the tip is never loaded whole (the merges' revisions are).
-        self.settings: Settings = loader.load(FoldersOf(GitTree(git, "HEAD"), ())).settings
+        self.settings, self.history = open_history(git, loader, log)
+        self.judge = MergeJudge(git, loader, self.history)
         self.period = period = period_of(self.settings, since, until, now)
-        line = read_mainline(git, default_branch(git, self.settings.default_branch))
-        self.line: MainLine = line.until(period.end)
-        self.reader = RecordReader(git, self.settings.max_file_size)
+        self.line: MainLine = self.history.line.until(period.end)
+        self.reader = self.history.reader
         self.guard = Guard(self.line, self.settings, self.judge)
         self.in_period = [c for c in self.line.since(period.start)
                           if c.sha != self.line.baseline.sha]
@@ -139,6 +159,7 @@ class Auditor:
                              line.graft, len(self.in_period))
         report.notes += [n for n in [shallow_note(line)] if n]
         merges = [c for c in self.in_period if c.is_merge]
+        self.judge.prepare(merges, self.settings.folders.all())
         verdicts = [self.judge.verdict(m) for m in merges]
         report.merges = [self._merge_row(v) for v in verdicts]
         report.notes += [f"merge {v.merge.sha[:12]} could not be judged: {v.error}"
@@ -160,18 +181,17 @@ class Auditor:
         ids |= self._emergencies_before()
         firsts = [self._firsts[i] for i in ids]
         wanted = [v.commit for v in firsts if v.commit.is_merge and v.commit.sha in self.line]
-        history = ChangeHistory(self.line, self.change_versions, self.judge,
-                                merged_branches(self.git, self.line, [*merges, *wanted],
-                                                (self.settings.folders.changes,)),
+        brought = {m.sha: self.history.brought(m) for m in [*merges, *wanted]}
+        history = ChangeHistory(self.line, self.change_versions, self.judge, brought,
                                 self.period.as_of, self._caused(ids))
         found = [history.timeline(i) for i in sorted(ids)]
         return [t for t in found if t is not None]
 
     def _caused(self, change_ids: set[str]) -> dict[str, set[str]]:
         folder = self.settings.folders.incidents
-        entries = self.git.tree(self.line.tip.sha, (folder,)) if change_ids else []
-        return caused_incidents(self.reader, [e.blob_id for e in entries
-                                              if is_record_file(e.path, (folder,))], change_ids)
+        files = (self.history.tree(self.line.tip.sha) or {}) if change_ids else {}
+        return caused_incidents(self.reader, [blob for path, (_mode, blob) in files.items()
+                                              if is_record_file(path, (folder,))], change_ids)
 
     def _emergencies_before(self) -> set[str]:
         """Emergency changes merged before the period whose retro-approval fell due in
@@ -276,8 +296,9 @@ def _narrow(report: AuditReport, history: AssetHistory) -> None:
 
 
 def run_audit(git: GitRepo, loader: Loader, since: date | None, until: date | None,
-              now: datetime, *, asset: str | None = None, replay: str | None = None
-              ) -> AuditReport:
+              now: datetime, *, asset: str | None = None, replay: str | None = None,
+              log: LogPass | None = None) -> AuditReport:
     """The audit of the default branch's main line from ``since`` to ``until``
-    (days, included; None: from the start of the history, up to now)."""
-    return Auditor(git, loader, since, until, now).report(asset, replay)
+    (days, included; None: from the start of the history, up to now). ``log``: the
+    history pass, when the caller started it early."""
+    return Auditor(git, loader, since, until, now, log).report(asset, replay)

@@ -9,10 +9,10 @@ from __future__ import annotations
 import re
 import subprocess
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from opsascode.errors import FatalError
 
@@ -89,22 +89,32 @@ class GitRepo:
 
     def resolve(self, rev: str) -> str:
         """The commit id of ``rev``, or a FatalError that says how to get it."""
-        import git
-
         if rev in self._known:
             return rev  # a commit id already seen: commits never change
-        try:
-            # ``--end-of-options``: a revision that starts with "-" is not an option.
-            out = str(self._repo.git.rev_parse("--verify", "--quiet", "--end-of-options",
-                                               f"{rev}^{{commit}}")).strip()
+        # ``--end-of-options``: a revision that starts with "-" is not an option.
+        done = self._plain("rev-parse", "--verify", "--quiet", "--end-of-options",
+                           f"{rev}^{{commit}}")
+        out = done.stdout.strip()
+        if done.returncode == 0 and out:
             if _FULL_ID.match(rev) and out == rev:
                 self._known.add(rev)
             return out
-        except git.GitCommandError:
-            hint = ""
-            if self._repo.git.rev_parse("--is-shallow-repository").strip() == "true":
-                hint = " (this is a shallow clone: `git fetch --unshallow` or a deeper fetch)"
-            raise FatalError(f"unknown revision {rev!r}{hint}") from None
+        hint = ""
+        if self.shallow_commits():
+            hint = " (this is a shallow clone: `git fetch --unshallow` or a deeper fetch)"
+        raise FatalError(f"unknown revision {rev!r}{hint}")
+
+    def head(self) -> str | None:
+        """The commit HEAD is at; None in a repository without commits."""
+        try:
+            return self.resolve("HEAD")
+        except FatalError:
+            return None
+
+    def _plain(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """Run git without GitPython; never raises on a failed command."""
+        return subprocess.run(["git", *args], cwd=self.top, capture_output=True, text=True,
+                              check=False)
 
     def tree(self, rev: str, folders: tuple[str, ...]) -> list[TreeEntry]:
         """The files of ``rev`` under ``folders`` (literal paths: files or folders)."""
@@ -324,8 +334,7 @@ _SIGNING_HINT = (
     "signing_keys)")
 
 
-@dataclass(frozen=True)
-class FileChange:
+class FileChange(NamedTuple):
     """One file a commit changes; a blob id is None where the file does not exist."""
 
     path: str
@@ -335,35 +344,99 @@ class FileChange:
     new_blob: str | None
 
 
-@dataclass(frozen=True)
 class CommitInfo:
-    """A commit of a branch: who made it and which files it changes."""
+    """A commit of a branch: who made it and which files it changes (parsed from the
+    raw diff lines when first asked for: a long history's files are mostly never
+    looked at one by one)."""
 
-    sha: str
-    parents: tuple[str, ...]
-    author_name: str
-    author_email: str
-    committer_name: str
-    committer_email: str
-    #: Empty for merge commits: ``git log`` does not diff them.
-    files: tuple[FileChange, ...] = ()
+    __slots__ = (
+        "_files",
+        "_raw",
+        "author_email",
+        "author_name",
+        "committer_email",
+        "committer_name",
+        "parents",
+        "sha",
+    )
+
+    def __init__(self, sha: str, parents: tuple[str, ...], author_name: str,
+                 author_email: str, committer_name: str, committer_email: str,
+                 files: tuple[FileChange, ...] | None = (), raw: list[str] | None = None
+                 ) -> None:
+        self.sha = sha
+        self.parents = parents
+        self.author_name = author_name
+        self.author_email = author_email
+        self.committer_name = committer_name
+        self.committer_email = committer_email
+        self._files = files
+        #: ``git log -z --raw`` tokens after the header: (raw diff line, path) pairs.
+        self._raw = raw
 
     @property
     def is_merge(self) -> bool:
         return len(self.parents) > 1
 
+    @property
+    def files(self) -> tuple[FileChange, ...]:
+        """What the commit changes (a merge of the audit trail: relative to its first
+        parent; a merge of ``branch_commits``: nothing, git does not diff them)."""
+        if self._files is None:
+            self._files = tuple(_file_change(meta, path) for meta, path in self.raw_files())
+        return self._files
 
-@dataclass(frozen=True)
+    def raw_files(self) -> Iterator[tuple[str, str]]:
+        """(raw diff line, path) of each file the commit changes, unparsed."""
+        if self._files is not None and self._raw is None:
+            for f in self._files:
+                yield (f":{f.old_mode} {f.new_mode} {f.old_blob or _ZERO} "
+                       f"{f.new_blob or _ZERO} M"), f.path
+            return
+        raw = self._raw or []
+        for at in range(0, len(raw) - 1, 2):
+            meta = raw[at].lstrip("\n")
+            if not meta.startswith(":"):
+                return
+            yield meta, raw[at + 1]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.sha[:12]})"
+
+
 class HistoryCommit(CommitInfo):
-    """A commit of the audit trail: :class:`CommitInfo` with its dates and subject;
-    a merge's ``files`` are what it changes relative to its first parent."""
+    """A commit of the audit trail: :class:`CommitInfo` with its dates (parsed when
+    first asked for) and subject; a merge's ``files`` are what it changes relative
+    to its first parent."""
 
-    authored_at: datetime = field(default=_EPOCH)
-    committed_at: datetime = field(default=_EPOCH)
-    subject: str = ""
+    __slots__ = ("_authored", "_committed", "subject")
+
+    def __init__(self, sha: str, parents: tuple[str, ...], author_name: str,
+                 author_email: str, committer_name: str, committer_email: str,
+                 files: tuple[FileChange, ...] | None, authored: str | datetime,
+                 committed: str | datetime, subject: str, raw: list[str] | None = None
+                 ) -> None:
+        super().__init__(sha, parents, author_name, author_email, committer_name,
+                         committer_email, files, raw)
+        self._authored = authored
+        self._committed = committed
+        self.subject = subject
+
+    @property
+    def authored_at(self) -> datetime:
+        if isinstance(self._authored, str):
+            self._authored = datetime.fromisoformat(self._authored)
+        return self._authored
+
+    @property
+    def committed_at(self) -> datetime:
+        if isinstance(self._committed, str):
+            self._committed = datetime.fromisoformat(self._committed)
+        return self._committed
 
 
 C = TypeVar("C", bound=CommitInfo)
+_ZERO = "0" * 40
 
 
 def _commit_info(fields: list[str], files: tuple[FileChange, ...]) -> CommitInfo:
@@ -373,9 +446,8 @@ def _commit_info(fields: list[str], files: tuple[FileChange, ...]) -> CommitInfo
 
 def _history_commit(fields: list[str], files: tuple[FileChange, ...]) -> HistoryCommit:
     sha, parents, an, ae, cn, ce, authored, committed, subject = fields
-    return HistoryCommit(sha, tuple(parents.split()), an, ae, cn, ce, files,
-                         datetime.fromisoformat(authored), datetime.fromisoformat(committed),
-                         subject)
+    return HistoryCommit(sha, tuple(parents.split()), an, ae, cn, ce, files, authored,
+                         committed, subject)
 
 
 def _parse_log(tokens: list[str]) -> list[CommitInfo]:
@@ -387,7 +459,7 @@ def _parse_commits(tokens: list[str], size: int,
                    make: Callable[[list[str], tuple[FileChange, ...]], C]) -> list[C]:
     """Parse ``git log -z --raw --format=...``: each commit's ``size`` header fields,
     then pairs of (raw diff line, path), all separated by NUL; ``make`` builds a
-    commit from its fields and files (once: 10,000 commits parse in a blink)."""
+    commit from its fields and files."""
     commits: list[C] = []
     at, end = 0, len(tokens)
     while at < end:
@@ -402,6 +474,52 @@ def _parse_commits(tokens: list[str], size: int,
             files.append(_file_change(tokens[at].lstrip("\n"), tokens[at + 1]))
             at += 2
         commits.append(make(fields, tuple(files)))
+    return commits
+
+
+class LogPass:
+    """The audit trail's one ``git log``: every commit reachable from ``rev`` with its
+    dates, subject and raw file changes (merges: relative to their first parent),
+    started in the background at once, so git walks the history while Python loads
+    the rest of the program. A shallow clone's history simply stops at its graft."""
+
+    def __init__(self, top: Path, rev: str) -> None:
+        self.rev = rev
+        self._process: subprocess.Popen[bytes] | None = None
+        try:
+            self._process = subprocess.Popen(
+                ["git", "log", "--diff-merges=first-parent", "--root", "-z", "--raw",
+                 "--no-abbrev", "--no-renames", "--no-color", "--no-show-signature",
+                 "--no-ext-diff", f"--format=%x01{_HISTORY_FORMAT}", "--end-of-options",
+                 rev, "--"],
+                cwd=top, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as exc:
+            self._error = f"cannot run git: {exc}"
+
+    def commits(self) -> list[HistoryCommit] | None:
+        """The commits, ``rev`` first (None when git does not know ``rev``)."""
+        if self._process is None:
+            raise FatalError(self._error)
+        out, err = self._process.communicate()
+        if self._process.returncode:
+            said = err.decode(errors="replace").strip()
+            if _UNKNOWN_REV.search(said):
+                return None
+            raise FatalError(f"git log {self.rev} failed: {said.splitlines()[-1:] or ''}")
+        return _parse_pass(out.decode("utf-8", "replace"))
+
+
+_UNKNOWN_REV = re.compile(r"unknown revision|bad revision|ambiguous argument|"
+                          r"does not have any commits")
+
+
+def _parse_pass(text: str) -> list[HistoryCommit]:
+    commits = []
+    for chunk in text.split("\x01")[1:]:
+        tokens = chunk.split("\0")
+        sha, parents, an, ae, cn, ce, authored, committed, subject = tokens[:9]
+        commits.append(HistoryCommit(sha, tuple(parents.split()), an, ae, cn, ce, None,
+                                     authored, committed, subject, tokens[9:]))
     return commits
 
 

@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from opsascode import yamlio
 from opsascode.errors import FatalError
-from opsascode.git import GitRepo, HistoryCommit
-from opsascode.tree import YAML_SUFFIXES, SourceFile, Tree
+from opsascode.git import SYMLINK_MODE, GitRepo, HistoryCommit, TreeEntry
+from opsascode.tree import SETTINGS_FILE, YAML_SUFFIXES, GitTree, SourceFile, Tree
 
 #: The records of one file by id, as parsed (plain data).
 Records = dict[str, dict[str, Any]]
@@ -106,15 +107,6 @@ class MainLine:
         return [c for c in self.commits if start is None or c.committed_at >= start]
 
 
-def read_mainline(git: GitRepo, branch: str) -> MainLine:
-    """The first-parent history of ``branch``: one ``git log`` call."""
-    commits = git.history([branch], first_parent=True)
-    commits.reverse()
-    shallow = git.shallow_commits()
-    graft = commits[0].sha if commits and commits[0].sha in shallow else None
-    return MainLine(branch, commits, graft)
-
-
 def shallow_note(line: MainLine) -> str | None:
     """What an audit of a shallow clone misses, in one sentence."""
     if line.graft is None:
@@ -123,50 +115,242 @@ def shallow_note(line: MainLine) -> str | None:
             "for the full audit")
 
 
-def merged_branches(git: GitRepo, line: MainLine, merges: Iterable[HistoryCommit],
-                    paths: tuple[str, ...]) -> dict[str, list[HistoryCommit]]:
-    """The commits each merge brought to the main line (reachable from its other
-    parents, not from its first parent), parents first, with their files under
-    ``paths``; ONE ``git log`` for all.
-
-    The log also lists the main line since the oldest merge (git cannot leave it
-    out without leaving out the older branches too), which costs little with the
-    files limited to ``paths``. Every merge between the oldest and the newest asked
-    for is walked in main-line order, so a commit belongs to the first merge that
-    brought it."""
-    wanted = sorted({m.sha for m in merges}, key=line.index)
-    if not wanted:
-        return {}
-    first, last = line.index(wanted[0]), line.index(wanted[-1])
-    span = [c for c in line.commits[first:last + 1] if c.is_merge]
-    tips = [p for m in span if m.sha in wanted for p in m.parents[1:]]
-    fetched = git.history(tips, exclude=[line.commits[first].parents[0]], paths=paths)
-    order = {c.sha: i for i, c in enumerate(fetched)}
-    by_sha = {c.sha: c for c in fetched}
-    taken: set[str] = set()
-    found: dict[str, list[HistoryCommit]] = {}
-    for merge in span:
-        shas = _walk(merge.parents[1:], by_sha, line, taken)
-        if merge.sha in wanted:
-            found[merge.sha] = [by_sha[s] for s in sorted(shas, key=order.__getitem__,
-                                                          reverse=True)]
-    return found
+#: (mode, blob id) by path: a revision's files.
+Snapshot = dict[str, tuple[str, str]]
+_GONE = "000000"
 
 
-def _walk(tips: tuple[str, ...], by_sha: dict[str, HistoryCommit], line: MainLine,
-          taken: set[str]) -> set[str]:
-    """Commits reachable from ``tips`` among those read, stopping at the main line
-    and at commits an earlier merge brought."""
-    seen: set[str] = set()
-    stack = [t for t in tips if t in by_sha]
-    while stack:
-        sha = stack.pop()
-        if sha in seen or sha in taken or sha in line:
-            continue
-        seen.add(sha)
-        stack += [p for p in by_sha[sha].parents if p in by_sha]
-    taken |= seen
-    return seen
+class History:
+    """Everything reachable from the audited branch, from ONE ``git log`` pass
+    (:class:`~opsascode.git.LogPass`): the main line, the commits each merge brought,
+    and any revision's files, rebuilt from the commits' changes (the first commit's
+    lists them all) instead of one ``git ls-tree`` per revision. Merge bases and
+    branch ranges are worked out on the commit graph; git is asked only for shapes
+    this does not cover (a criss-cross merge, a branch with merges of its own)."""
+
+    def __init__(self, git: GitRepo, branch: str, commits: list[HistoryCommit],
+                 max_size: int) -> None:
+        self.git = git
+        self.by_sha = {c.sha: c for c in commits}
+        self._order = {c.sha: i for i, c in enumerate(commits)}  # git's: newest first
+        line: list[HistoryCommit] = []
+        at: HistoryCommit | None = commits[0] if commits else None
+        while at is not None:
+            line.append(at)
+            at = self.by_sha.get(at.parents[0]) if at.parents else None
+        line.reverse()
+        if not line:
+            raise FatalError(f"{branch} has no commits")
+        graft = line[0].sha if line[0].sha in git.shallow_commits() else None
+        self.line = MainLine(branch, line, graft)
+        self.reader = RecordReader(git, max_size)
+        self._owner: dict[str, int] | None = None
+        self._brought: dict[str, list[HistoryCommit]] = {}
+        self._trees: dict[str, Snapshot] = {}
+        #: The newest main-line files rebuilt, and those of every index asked for.
+        self._cursor: tuple[int, Snapshot] = (-1, {})
+        self._indexed: dict[int, Snapshot] = {}
+
+    # ------------------------------------------------------------------ the graph
+
+    @property
+    def owner(self) -> dict[str, int]:
+        """Commit -> index of the main-line commit that brought it to the main line
+        (its own, for a main-line commit): a commit is an ancestor of the main-line
+        commit ``i`` exactly when its owner is at most ``i``."""
+        if self._owner is None:
+            owner = {c.sha: i for i, c in enumerate(self.line.commits)}
+            for i, merge in enumerate(self.line.commits):
+                if merge.is_merge:
+                    found = self._reach(merge.parents[1:], lambda sha: sha in owner) or set()
+                    owner.update(dict.fromkeys(found, i))
+                    self._brought[merge.sha] = self._parents_first(found)
+            self._owner = owner
+        return self._owner
+
+    def brought(self, merge: HistoryCommit) -> list[HistoryCommit]:
+        """The commits a main-line merge brought, parents first."""
+        _ = self.owner
+        return self._brought.get(merge.sha, [])
+
+    def _reach(self, tips: Iterable[str], stop: Callable[[str], bool]) -> set[str] | None:
+        """Commits reachable from ``tips`` without passing ``stop``; None when the walk
+        leaves the commits read (a shallow clone's cut)."""
+        seen: set[str] = set()
+        stack = list(tips)
+        while stack:
+            sha = stack.pop()
+            if sha in seen or stop(sha):
+                continue
+            commit = self.by_sha.get(sha)
+            if commit is None:
+                return None
+            seen.add(sha)
+            stack += commit.parents
+        return seen
+
+    def _parents_first(self, shas: set[str] | None) -> list[HistoryCommit]:
+        """``shas`` in an order where every commit comes after its parents (older
+        first where the graph leaves it open)."""
+        if not shas:
+            return []
+        done: set[str] = set()
+        found: list[HistoryCommit] = []
+        for sha in sorted(shas, key=self._order.__getitem__, reverse=True):
+            stack = [(sha, False)]
+            while stack:
+                at, ready = stack.pop()
+                if ready:
+                    found.append(self.by_sha[at])
+                    continue
+                if at in done:
+                    continue
+                done.add(at)
+                stack.append((at, True))
+                stack += [(p, False) for p in reversed(self.by_sha[at].parents)
+                          if p in shas and p not in done]
+        return found
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        """The best common ancestor of the main-line commit ``a`` and ``b`` (git's
+        answer, from git itself for the shapes the graph alone cannot settle)."""
+        if a in self.line and b in self.by_sha:
+            owner, limit = self.owner, self.line.index(a)
+            common: list[str] = []
+
+            def reached(sha: str) -> bool:
+                if owner.get(sha, limit + 1) > limit:
+                    return False
+                common.append(sha)
+                return True
+
+            seen = self._reach([b], reached)
+            if seen is not None and common:
+                best = max(owner[sha] for sha in common)
+                if self.line.commits[best].sha in common:
+                    return self.line.commits[best].sha
+        return self.git.merge_base(a, b)
+
+    def between(self, base: str, head: str) -> list[HistoryCommit] | None:
+        """``git log --reverse --topo-order base..head`` for a main-line ``base`` and a
+        linear range (None otherwise: ask git)."""
+        if base not in self.line or head not in self.by_sha:
+            return None
+        owner, limit = self.owner, self.line.index(base)
+        found = self._reach([head], lambda sha: owner.get(sha, limit + 1) <= limit)
+        if found is None:
+            return None
+        commits = self._parents_first(found)
+        linear = all(len(c.parents) == 1 for c in commits) and all(
+            c.parents[0] == p.sha for p, c in pairwise(commits))
+        return commits if linear else None
+
+    # ------------------------------------------------------------------ the trees
+
+    def tree(self, sha: str) -> Snapshot | None:
+        """The files of a commit of the history (None: not read, e.g. beyond a
+        shallow clone's graft)."""
+        if sha in self._trees:
+            return self._trees[sha]
+        if sha not in self.by_sha:
+            return None
+        if sha in self.line:
+            found = self._main_tree(self.line.index(sha))
+        else:
+            chain: list[HistoryCommit] = []
+            at = self.by_sha.get(sha)
+            while at is not None and at.sha not in self.line:
+                chain.append(at)
+                at = self.by_sha.get(at.parents[0]) if at.parents else None
+                if at is None and chain[-1].parents:
+                    return None  # cut off by a shallow clone
+            found = dict(self.tree(at.sha) or {}) if at is not None else {}
+            for commit in reversed(chain):
+                _apply(found, commit)
+        self._trees[sha] = found
+        return found
+
+    def _main_tree(self, index: int) -> Snapshot:
+        at, files = self._cursor
+        if index < at:  # start again from the nearest older revision rebuilt
+            at = max((i for i in self._indexed if i <= index), default=-1)
+            files = self._indexed.get(at, {})
+        files = dict(files)
+        for commit in self.line.commits[at + 1:index + 1]:
+            _apply(files, commit)
+        if index >= self._cursor[0]:
+            self._cursor = (index, files)
+        self._indexed[index] = files
+        return files
+
+    def changed_paths(self, a: str, b: str) -> list[str]:
+        """Files that differ between two commits (as ``git diff --name-only``)."""
+        old, new = self.tree(a), self.tree(b)
+        if old is None or new is None:
+            return self.git.changed_paths(a, b)
+        return sorted({p for p, entry in old.items() if new.get(p) != entry}
+                      | {p for p in new if p not in old})
+
+    def snapshot_tree(self, sha: str) -> Tree | None:
+        files = self.tree(sha)
+        return None if files is None else SnapshotTree(self, sha, files)
+
+    def prefetch(self, shas: Iterable[str], folders: tuple[str, ...]) -> None:
+        """Read, in one ``git cat-file``, every record file (and opsascode.yaml) of
+        these revisions that is not read yet."""
+        blobs: set[str] = set()
+        for sha in shas:
+            for path, (mode, blob) in (self.tree(sha) or {}).items():
+                if path == SETTINGS_FILE or (mode != SYMLINK_MODE
+                                              and is_record_file(path, folders)):
+                    blobs.add(blob)
+        self.reader.prefetch(blobs)
+
+    # --------------------------------------- what approvals read (BranchWalk)
+
+    def read(self, blob_id: str, max_size: int) -> bytes | None:
+        data = self.reader.data(blob_id)
+        return None if len(data) > max_size else data
+
+    def blob_at(self, rev: str, path: str) -> str | None:
+        files = self.tree(rev)
+        if files is None:
+            found = [e for e in self.git.tree(rev, (path,)) if e.path == path]
+            return found[0].blob_id if found else None
+        entry = files.get(path)
+        return entry[1] if entry else None
+
+
+def _apply(files: Snapshot, commit: HistoryCommit) -> None:
+    """Apply a commit's changes (relative to its first parent) to its parent's files."""
+    for meta, path in commit.raw_files():
+        # ":<old mode> <new mode> <old id> <new id> <status>", fixed widths.
+        mode = meta[8:14]
+        if mode == _GONE:
+            files.pop(path, None)
+        else:
+            files[path] = (mode, meta[56:96])
+
+
+class SnapshotTree(GitTree):
+    """A revision's files as :class:`History` rebuilt them (no ``ls-tree``); blobs
+    come from its reader (read in batches)."""
+
+    def __init__(self, history: History, sha: str, files: Snapshot) -> None:
+        self.repo = history.git
+        self.rev = self.commit = sha
+        self.label = f"revision {sha}"
+        self._files = files
+        self._reader = history.reader
+
+    def entries(self, folders: tuple[str, ...]) -> list[TreeEntry]:
+        wanted = tuple(f.rstrip("/") for f in folders)
+        under = tuple(f"{f}/" for f in wanted)
+        return [TreeEntry(path, mode, blob, 0) for path, (mode, blob) in self._files.items()
+                if (path in wanted or path.startswith(under)) and mode.startswith(("100", "120"))]
+
+    def blob(self, blob_id: str) -> bytes:
+        return self._reader.data(blob_id)
 
 
 class RecordReader:

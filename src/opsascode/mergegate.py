@@ -18,13 +18,14 @@ from datetime import date
 
 from opsascode import problems as P
 from opsascode.approvals import ApprovalSet
-from opsascode.approvals.gitnative import GitApprovals
+from opsascode.approvals.gitnative import BranchWalk, GitApprovals, approvals_of
 from opsascode.checks import CHECKS, Check, Context, graph_rules
 from opsascode.checks import incidents as incident_checks
 from opsascode.diff import diff_repositories
 from opsascode.errors import FatalError
 from opsascode.gate import GateResult, decide
 from opsascode.git import GitRepo, HistoryCommit
+from opsascode.history import History
 from opsascode.loader import Loader, locate
 from opsascode.plan import build_plan
 from opsascode.policy.result import Result, Status
@@ -80,19 +81,39 @@ def requires_signed(repo: Repository) -> bool:
 
 
 class MergeJudge:
-    """Replays the gate on merges, once each, sharing one loader."""
+    """Replays the gate on merges, once each, sharing one loader; revisions, merge
+    bases and branches come from the history read in one pass (git itself only for
+    what it does not hold)."""
 
-    def __init__(self, git: GitRepo, loader: Loader) -> None:
+    def __init__(self, git: GitRepo, loader: Loader, history: History | None = None) -> None:
         self.git = git
         self.loader = loader
+        self.history = history
         self._verdicts: dict[str, MergeVerdict] = {}
         self._repos: dict[str, Repository] = {}
+        self._bases: dict[tuple[str, str], str | None] = {}
 
     def repository(self, rev: str) -> Repository:
         """One revision, loaded once."""
         if rev not in self._repos:
-            self._repos[rev] = self.loader.load(GitTree(self.git, rev))
+            tree = self.history.snapshot_tree(rev) if self.history else None
+            self._repos[rev] = self.loader.load(tree or GitTree(self.git, rev))
         return self._repos[rev]
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        if (a, b) not in self._bases:
+            self._bases[a, b] = (self.history.merge_base(a, b) if self.history
+                                 else self.git.merge_base(a, b))
+        return self._bases[a, b]
+
+    def prepare(self, merges: list[HistoryCommit], folders: tuple[str, ...]) -> None:
+        """Read the files of every revision the merges' replays load, at once."""
+        if self.history is None:
+            return
+        revs = {p for m in merges for p in m.parents}
+        revs |= {b for m in merges for p in m.parents[1:]
+                 if (b := self.merge_base(m.parents[0], p)) is not None}
+        self.history.prefetch(revs, folders)
 
     def verdict(self, merge: HistoryCommit) -> MergeVerdict:
         if merge.sha not in self._verdicts:
@@ -117,11 +138,12 @@ class MergeJudge:
               ) -> tuple[GateResult, Repository]:
         """``plan`` + ``check --approvals git`` of one merged branch, as it merged."""
         head = self.repository(head_rev)
-        base_rev = self.git.merge_base(policy_rev, head_rev) or policy_rev
+        base_rev = self.merge_base(policy_rev, head_rev) or policy_rev
         base = self.repository(base_rev)
         problems = head.problems + locate(head, gate_checks(head, day))
-        plan = build_plan(base, head, diff_repositories(base, head),
-                          self.git.changed_paths(base_rev, head_rev), base_rev=base_rev,
+        changed = (self.history.changed_paths(base_rev, head_rev) if self.history
+                   else self.git.changed_paths(base_rev, head_rev))
+        plan = build_plan(base, head, diff_repositories(base, head), changed, base_rev=base_rev,
                           head_rev=head_rev, head_problems=problems, policy=policy)
         approvals = self.approvals(policy, base_rev, head_rev)
         return decide(plan, policy, head, approvals), head
@@ -129,8 +151,15 @@ class MergeJudge:
     def approvals(self, policy: Repository, base_rev: str, head_rev: str) -> ApprovalSet:
         """The git-native approvals of ``base_rev..head_rev``, with the keys and the
         signing rule of ``policy``."""
-        return GitApprovals(self.git.top, base_rev, head_rev, signing_keys(policy),
-                            requires_signed(policy), loader=self.loader).collect()
+        commits = self.history.between(base_rev, head_rev) if self.history else None
+        if commits is None:
+            return GitApprovals(self.git.top, base_rev, head_rev, signing_keys(policy),
+                                requires_signed(policy), loader=self.loader).collect()
+        head = self.repository(head_rev)
+        walk = BranchWalk(self.git, head.settings.folders.changes, head.settings.max_file_size,
+                          self.history)
+        return approvals_of(walk, commits, head, base_rev, head_rev, signing_keys(policy),
+                            requires_signed(policy))
 
     def under(self, verdict: MergeVerdict, policy: Repository
               ) -> list[tuple[GateResult, GateResult]]:

@@ -151,12 +151,19 @@ class GitTree:
         self.commit = repo.resolve(rev)
         self.label = f"revision {rev}"
 
+    def entries(self, folders: tuple[str, ...]) -> list[TreeEntry]:
+        """The files under ``folders`` (literal paths: files or folders)."""
+        return self.repo.tree(self.commit, folders)
+
+    def blob(self, blob_id: str) -> bytes:
+        return self.repo.read_blob(blob_id)
+
     def read_settings(self) -> SourceFile | None:
-        entries = self.repo.tree(self.commit, (SETTINGS_FILE,))
+        entries = self.entries((SETTINGS_FILE,))
         return self._read(entries[0], 10 * 1024 * 1024) if entries else None
 
     def files(self, folders: tuple[str, ...], max_size: int) -> Iterator[SourceFile]:
-        entries = self.repo.tree(self.commit, folders)
+        entries = self.entries(folders)
         by_path = {e.path: e for e in entries}
         for entry in sorted(entries, key=lambda e: e.path):
             name = entry.path.rsplit("/", 1)[-1]
@@ -173,7 +180,7 @@ class GitTree:
                                  reader=partial(self._read, entry, max_size))
 
     def _link_target(self, entry: TreeEntry) -> str:
-        target = self.repo.read_blob(entry.blob_id).decode("utf-8", "replace")
+        target = self.blob(entry.blob_id).decode("utf-8", "replace")
         if target.startswith("/"):
             return "/"
         return posixpath.normpath(posixpath.join(posixpath.dirname(entry.path), target))
@@ -182,13 +189,15 @@ class GitTree:
         if entry.mode == SYMLINK_MODE:
             resolved = self._link_target(entry)
             found = [] if resolved == "/" or resolved.startswith("..") else [
-                e for e in self.repo.tree(self.commit, (resolved,)) if e.path == resolved]
+                e for e in self.entries((resolved,)) if e.path == resolved]
             if not found or found[0].mode == SYMLINK_MODE:
-                target = self.repo.read_blob(entry.blob_id).decode("utf-8", "replace")
+                target = self.blob(entry.blob_id).decode("utf-8", "replace")
                 return SourceFile(entry.path, "", None, _outside(entry.path, target))
             entry = TreeEntry(entry.path, found[0].mode, found[0].blob_id, found[0].size)
         if entry.size > max_size:
             return SourceFile(entry.path, "", None, _too_large(entry.path, entry.size, max_size))
-        data = self.repo.read_blob(entry.blob_id)
+        data = self.blob(entry.blob_id)
+        if len(data) > max_size:  # a tree listed without sizes
+            return SourceFile(entry.path, "", None, _too_large(entry.path, len(data), max_size))
         bad = check_content(entry.path, data)
         return SourceFile(entry.path, entry.blob_id, None if bad else data, bad)

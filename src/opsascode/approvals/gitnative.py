@@ -24,10 +24,11 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import ValidationError
 
@@ -38,6 +39,9 @@ from opsascode.git import CommitInfo, FileChange, GitRepo
 from opsascode.loader import Loader
 from opsascode.records.changes import Approval as Entry
 from opsascode.tree import YAML_SUFFIXES, GitTree
+
+if TYPE_CHECKING:
+    from opsascode.repository import Repository
 
 #: An approval entry as data: (change id, by, at, comment, signed).
 EntryKey = tuple[str, str, datetime, str | None, bool]
@@ -114,20 +118,29 @@ class GitApprovals:
         head_repo = (self.loader or Loader()).load(GitTree(git, head))
         walk = BranchWalk(git, head_repo.settings.folders.changes,
                           head_repo.settings.max_file_size)
-        steps = walk.steps(git.branch_commits(base, head))
-        result = ApprovalSet(facts(steps, base, head))
-        with tempfile.TemporaryDirectory(prefix="opsascode-signers-") as tmp:
-            judge = _Judge(walk, steps, base, Signatures(git, self.signing_keys, Path(tmp)),
-                           self.require_signed)
-            for change in sorted(head_repo.changes(), key=lambda c: c.id):
-                path = head_repo.origins[change.id].file
-                for entry in change.approvals:
-                    verdict = judge(change.id, path, entry)
-                    if isinstance(verdict, NotCounted):
-                        result.not_counted.append(verdict)
-                    else:
-                        result.approvals.append(verdict)
-        return result
+        return approvals_of(walk, git.branch_commits(base, head), head_repo, base, head,
+                            self.signing_keys, self.require_signed)
+
+
+def approvals_of(walk: BranchWalk, commits: Sequence[CommitInfo], head_repo: Repository,
+                 base: str | None, head: str, signing_keys: dict[str, list[str]] | None,
+                 require_signed: bool) -> ApprovalSet:
+    """The approval entries of ``head_repo`` judged against the branch's ``commits``
+    (``base..head``, parents first)."""
+    steps = walk.steps(commits)
+    result = ApprovalSet(facts(steps, base, head))
+    with tempfile.TemporaryDirectory(prefix="opsascode-signers-") as tmp:
+        judge = _Judge(walk, steps, base, Signatures(walk.git, signing_keys, Path(tmp)),
+                       require_signed)
+        for change in sorted(head_repo.changes(), key=lambda c: c.id):
+            path = head_repo.origins[change.id].file
+            for entry in change.approvals:
+                verdict = judge(change.id, path, entry)
+                if isinstance(verdict, NotCounted):
+                    result.not_counted.append(verdict)
+                else:
+                    result.approvals.append(verdict)
+    return result
 
 
 def facts(steps: list[Step], base: str | None, head: str) -> PullRequestFacts:
@@ -143,15 +156,40 @@ def facts(steps: list[Step], base: str | None, head: str) -> PullRequestFacts:
                             contributors={p for p in people if p}, head=head, base=base)
 
 
+class Objects(Protocol):
+    """Where a walk reads blobs and a revision's files (default: git itself; the audit
+    passes its history, read in one pass)."""
+
+    def read(self, blob_id: str, max_size: int) -> bytes | None:
+        """A blob's content; None when it is larger than ``max_size``."""
+        ...
+
+    def blob_at(self, rev: str, path: str) -> str | None: ...
+
+
+class GitObjects:
+    def __init__(self, git: GitRepo) -> None:
+        self.git = git
+
+    def read(self, blob_id: str, max_size: int) -> bytes | None:
+        return None if self.git.blob_size(blob_id) > max_size else self.git.read_blob(blob_id)
+
+    def blob_at(self, rev: str, path: str) -> str | None:
+        found = [e for e in self.git.tree(rev, (path,)) if e.path == path]
+        return found[0].blob_id if found else None
+
+
 class BranchWalk:
     """Reads the change files a commit touches, before and after it."""
 
-    def __init__(self, git: GitRepo, changes_folder: str, max_size: int) -> None:
+    def __init__(self, git: GitRepo, changes_folder: str, max_size: int,
+                 objects: Objects | None = None) -> None:
         self.git = git
         self.prefix = changes_folder.rstrip("/") + "/"
         self.max_size = max_size
+        self.objects = objects or GitObjects(git)
 
-    def steps(self, commits: list[CommitInfo]) -> list[Step]:
+    def steps(self, commits: Sequence[CommitInfo]) -> list[Step]:
         return [self.step(index, commit) for index, commit in enumerate(commits)]
 
     def step(self, index: int, commit: CommitInfo) -> Step:
@@ -177,10 +215,11 @@ class BranchWalk:
         file cannot be read as records."""
         if blob is None:
             return {}
-        if self.git.blob_size(blob) > self.max_size:
+        data = self.objects.read(blob, self.max_size)
+        if data is None:
             return None
         try:
-            value, _issues = yamlio.parse(self.git.read_blob(blob))
+            value, _issues = yamlio.parse(data)
         except yamlio.YamlError:
             return None
         return _by_id([] if value is None else value if isinstance(value, list) else [value])
@@ -289,7 +328,7 @@ class _Judge:
 
     def _in_base(self, change_id: str, path: str, entry: Entry) -> bool:
         assert self.base is not None
-        found = [e for e in self.walk.git.tree(self.base, (path,)) if e.path == path]
-        records = self.walk.records(found[0].blob_id) if found else None
+        found = self.walk.objects.blob_at(self.base, path)
+        records = self.walk.records(found) if found else None
         record = (records or {}).get(change_id)
         return entry_key(change_id, entry) in entry_keys(change_id, record)
