@@ -11,7 +11,6 @@ from datetime import date
 from pathlib import Path
 
 from opsascode import __version__, error_handler
-from opsascode.workspace import Options
 
 
 def _day(text: str) -> date:
@@ -174,6 +173,10 @@ def _default_format(chosen: str | None) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    # Not at the top: it loads the record model (pydantic, a tenth of a second), which
+    # --help, --version and a mistyped argument do not need.
+    from opsascode.workspace import Options
+
     options = Options(directory=Path(args.directory), use_cache=not args.no_cache)
 
     def dispatch() -> int:
