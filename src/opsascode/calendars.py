@@ -16,15 +16,18 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import holidays
 from dateutil.rrule import rrulebase, rrulestr
 
 from opsascode.errors import UsageError
 from opsascode.records.assets import AssetBase, Service
 from opsascode.records.policies import Calendar, Freeze, Holidays, RecurringWindow, Scope
 from opsascode.repository import Repository
+
+if TYPE_CHECKING:
+    import holidays
 
 Interval = tuple[datetime, datetime]
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -74,6 +77,8 @@ def rrule_error(rule: str, start: datetime) -> str | None:
 @lru_cache(maxsize=1024)
 def holiday_error(country: str, subdivision: str | None) -> str | None:
     """Why the holidays library cannot give the holidays of a country/subdivision."""
+    import holidays  # 10 ms, and only calendars with a country need it
+
     supported = holidays.list_supported_countries()
     if country not in supported:
         return f"holidays.country {country!r} is not a supported ISO 3166 country code"
@@ -303,6 +308,8 @@ def _applicable(windows: Iterable[RecurringWindow], names: Sequence[str],
 def _public_holidays(days_off: Holidays) -> holidays.HolidayBase | None:
     if not days_off.country:
         return None
+    import holidays  # 10 ms, and only calendars with a country need it
+
     try:
         return holidays.country_holidays(days_off.country, subdiv=days_off.subdivision)
     except NotImplementedError:  # an unknown country: validate reports unknown-country
