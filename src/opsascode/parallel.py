@@ -9,10 +9,8 @@ or for a handful of files, everything is parsed here, in order.
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from opsascode import yamlio
@@ -37,16 +35,22 @@ def _parse_all(datas: Sequence[bytes], max_expansion: int) -> list[Parsed]:
 
 
 def _worth_a_worker(datas: Sequence[bytes]) -> bool:
-    return (len(datas) >= MIN_FILES and sum(map(len, datas)) >= MIN_BYTES
+    if not (len(datas) >= MIN_FILES and sum(map(len, datas)) >= MIN_BYTES
             and (os.cpu_count() or 1) >= 2
-            and "fork" in multiprocessing.get_all_start_methods()
-            and os.environ.get("OPSASCODE_WORKERS", "2") != "1")
+            and os.environ.get("OPSASCODE_WORKERS", "2") != "1"):
+        return False
+    import multiprocessing  # 6 ms of every start otherwise; only a big tree gets here
+
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def parse_many(datas: Sequence[bytes], max_expansion: int) -> list[Parsed]:
     """Parse every file; results in the same order as ``datas``."""
     if not _worth_a_worker(datas):
         return _parse_all(datas, max_expansion)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     theirs, mine = datas[1::2], datas[0::2]
     context = multiprocessing.get_context("fork")
     try:
