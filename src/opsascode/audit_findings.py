@@ -83,13 +83,12 @@ class Guard:
         # history has tens of thousands of paths to test.
         self._always = _any_of([*DEFAULT_PROTECTED, SETTINGS_FILE])
         self._policy_commits = [i for i, c in enumerate(line.commits)
-                                if any(is_record_file(f.path, self.policies) for f in c.files)]
+                                if any(is_record_file(p, self.policies) for p in c.paths)]
 
     def guarded(self, commit: HistoryCommit) -> list[str]:
         hits: list[str] = []
         rest: list[str] = []
-        for change in commit.files:
-            path = change.path
+        for path in commit.paths:
             guarded = is_record_file(path, self.records) or self._always.match(path)
             (hits if guarded else rest).append(path)
         if rest:

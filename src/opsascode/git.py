@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import tempfile
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -386,6 +387,14 @@ class CommitInfo:
             self._files = tuple(_file_change(meta, path) for meta, path in self.raw_files())
         return self._files
 
+    @property
+    def paths(self) -> list[str]:
+        """The paths of the files the commit changes (cheaper than ``files``)."""
+        raw = self._raw
+        if self._files is not None or raw is None or len(raw) % 2 == 0 or raw[-1]:
+            return [f.path for f in self.files]
+        return raw[1::2]
+
     def raw_files(self) -> Iterator[tuple[str, str]]:
         """(raw diff line, path) of each file the commit changes, unparsed."""
         if self._files is not None and self._raw is None:
@@ -485,14 +494,18 @@ class LogPass:
 
     def __init__(self, top: Path, rev: str) -> None:
         self.rev = rev
+        self._read: tuple[list[HistoryCommit] | None] | None = None
         self._process: subprocess.Popen[bytes] | None = None
+        # stderr to a file: reading stdout to its end in one call (no poll loop) must
+        # not wait on a full stderr pipe.
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by commits()
         try:
             self._process = subprocess.Popen(
                 ["git", "log", "--diff-merges=first-parent", "--root", "-z", "--raw",
                  "--no-abbrev", "--no-renames", "--no-color", "--no-show-signature",
                  "--no-ext-diff", f"--format=%x01{_HISTORY_FORMAT}", "--end-of-options",
                  rev, "--"],
-                cwd=top, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                cwd=top, stdout=subprocess.PIPE, stderr=self._stderr)
         except OSError as exc:
             self._error = f"cannot run git: {exc}"
 
@@ -500,13 +513,22 @@ class LogPass:
         """The commits, ``rev`` first (None when git does not know ``rev``)."""
         if self._process is None:
             raise FatalError(self._error)
-        out, err = self._process.communicate()
+        if self._read is not None:
+            return self._read[0]
+        assert self._process.stdout is not None
+        with self._process.stdout, self._stderr:
+            out = self._process.stdout.read()
+            self._process.wait()
+            self._stderr.seek(0)
+            err = self._stderr.read()
         if self._process.returncode:
             said = err.decode(errors="replace").strip()
-            if _UNKNOWN_REV.search(said):
-                return None
-            raise FatalError(f"git log {self.rev} failed: {said.splitlines()[-1:] or ''}")
-        return _parse_pass(out.decode("utf-8", "replace"))
+            if not _UNKNOWN_REV.search(said):
+                raise FatalError(f"git log {self.rev} failed: {said.splitlines()[-1:] or ''}")
+            self._read = (None,)
+        else:
+            self._read = (_parse_pass(out.decode("utf-8", "replace")),)
+        return self._read[0]
 
 
 _UNKNOWN_REV = re.compile(r"unknown revision|bad revision|ambiguous argument|"

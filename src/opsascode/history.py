@@ -298,13 +298,12 @@ class History:
     def prefetch(self, shas: Iterable[str], folders: tuple[str, ...]) -> None:
         """Read, in one ``git cat-file``, every record file (and opsascode.yaml) of
         these revisions that is not read yet."""
-        blobs: set[str] = set()
+        entries: set[tuple[str, tuple[str, str]]] = set()
         for sha in shas:
-            for path, (mode, blob) in (self.tree(sha) or {}).items():
-                if path == SETTINGS_FILE or (mode != SYMLINK_MODE
-                                              and is_record_file(path, folders)):
-                    blobs.add(blob)
-        self.reader.prefetch(blobs)
+            entries.update((self.tree(sha) or {}).items())
+        self.reader.prefetch(blob for path, (mode, blob) in entries
+                             if path == SETTINGS_FILE or (mode != SYMLINK_MODE
+                                                          and is_record_file(path, folders)))
 
     # --------------------------------------- what approvals read (BranchWalk)
 
@@ -415,7 +414,8 @@ def record_versions(commits: Iterable[HistoryCommit], reader: RecordReader,
     """Every change to the records of ``folders`` made by ``commits``, in their order.
     With ``wanted``, only files whose text matches it are parsed (a record id, a kind):
     the rest cannot hold the records asked for."""
-    touched = [(c, [f for f in c.files if is_record_file(f.path, folders)]) for c in commits]
+    touched = [(c, [f for f in c.files if is_record_file(f.path, folders)]) for c in commits
+               if any(is_record_file(p, folders) for p in c.paths)]
     touched = [(c, files) for c, files in touched if files]
     reader.prefetch(b for _, files in touched for f in files for b in (f.old_blob, f.new_blob))
     found: list[RecordVersion] = []
@@ -445,10 +445,20 @@ def _side(reader: RecordReader, blobs: list[tuple[str | None, str]],
 
 
 def is_record_file(path: str, folders: tuple[str, ...]) -> bool:
-    """A YAML file the loader reads, under one of ``folders``."""
-    name = path.rsplit("/", 1)[-1]
-    return (path.endswith(YAML_SUFFIXES) and not name.startswith(".")
-            and any(path.startswith(f.rstrip("/") + "/") for f in folders))
+    """A YAML file the loader reads, under one of ``folders`` (remembered by path: a
+    long history names the same paths again and again)."""
+    memo = _RECORD_FILES.get(folders)
+    if memo is None:
+        memo = _RECORD_FILES[folders] = {}
+    found = memo.get(path)
+    if found is None:
+        name = path.rsplit("/", 1)[-1]
+        found = memo[path] = (path.endswith(YAML_SUFFIXES) and not name.startswith(".")
+                              and path.startswith(tuple(f.rstrip("/") + "/" for f in folders)))
+    return found
+
+
+_RECORD_FILES: dict[tuple[str, ...], dict[str, bool]] = {}
 
 
 def newest_before(positions: list[int], index: int) -> int | None:
