@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from itertools import pairwise
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from opsascode import problems as P
 from opsascode.problems import Loc, Problem
 from opsascode.records import Incident
 from opsascode.records import Problem as ProblemRecord
-from opsascode.records.incidents import INCIDENT_CLOCK
+from opsascode.records.incidents import INCIDENT_CLOCK, Outage, Pause
 from opsascode.records.policies import DEFAULT_PRIORITY_MATRIX
 from opsascode.repository import Origin, Repository
 
@@ -24,23 +24,37 @@ def check_incidents(repo: Repository, context: Context) -> Iterable[Problem]:
     matrices = list(repo.priority_matrices())
     matrix = matrices[0].matrix if matrices else DEFAULT_PRIORITY_MATRIX
     for incident in repo.incidents():
-        expected = matrix[incident.impact][incident.urgency]
-        if not _looks_fine(incident, expected):
-            yield from _incident(repo.origins[incident.id], incident, expected)
+        if not _looks_fine(incident, matrix):
+            yield from _incident(repo.origins[incident.id], incident,
+                                 matrix[incident.impact][incident.urgency])
 
 
 _CLOCK = attrgetter(*INCIDENT_CLOCK)
 _DONE = frozenset({"resolved", "closed"})
+#: With this many timestamps unset, the one left cannot be out of order (a quick count
+#: in C for the many incidents that are only reported).
+_LONE_STAMP = len(INCIDENT_CLOCK) - 1
 
 
-def _looks_fine(incident: Incident, expected: str) -> bool:
+def _looks_fine(incident: Incident, matrix: Mapping[Any, Mapping[Any, str]]) -> bool:
     """The common case, quickly: nothing below applies to ``incident`` (the audit checks
     every incident of every merged branch again; the rules run only when this says no)."""
-    stamps = [stamp for stamp in _CLOCK(incident) if stamp is not None]
-    return (stamps == sorted(stamps)
-            and (incident.priority is None or incident.priority == expected)
+    stamps: tuple[datetime | None, ...] = _CLOCK(incident)
+    return ((stamps.count(None) >= _LONE_STAMP or _in_order(stamps))
+            and (incident.priority is None
+                 or incident.priority == matrix[incident.impact][incident.urgency])
             and (incident.resolved_at is not None or incident.status not in _DONE)
-            and not (incident.outages or incident.paused))
+            and not (incident.outages and _ends_before_start(incident.outages))
+            and not (incident.paused and _ends_before_start(incident.paused)))
+
+
+def _in_order(stamps: tuple[datetime | None, ...]) -> bool:
+    present = [stamp for stamp in stamps if stamp is not None]
+    return present == sorted(present)
+
+
+def _ends_before_start(intervals: Sequence[Outage] | Sequence[Pause]) -> bool:
+    return any(i.end is not None and i.end < i.start for i in intervals)
 
 
 def _incident(origin: Origin, incident: Incident, expected: str) -> Iterator[Problem]:
