@@ -1,11 +1,20 @@
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 
-from opsascode.checks import run_checks
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from opsascode.checks import incidents as incident_checks
+from opsascode.checks import references, run_checks
 from opsascode.loader import load, locate
 from opsascode.problems import Problem
+from opsascode.records import Asset, Change, Incident, Record, Team
+from opsascode.records import Problem as ProblemRecord
+from opsascode.records.incidents import INCIDENT_CLOCK
+from opsascode.records.policies import DEFAULT_PRIORITY_MATRIX
+from opsascode.repository import Origin
 from opsascode.tree import WorkingTree
 from testing.repos import MINIMAL, write
 
@@ -133,3 +142,58 @@ def test_incident_priority_must_agree_with_the_default_matrix(tmp_path: Path) ->
         ("priority-mismatch", "incidents/INC-1.yaml", 8),
     ]
     assert "give P1" in found[1].message
+
+
+# The incident and reference checks skip the common case with a quick test (the audit
+# runs them on every merged branch); it must never hide a problem the rules report.
+_STAMP = st.one_of(st.none(), st.datetimes(
+    min_value=datetime(2026, 1, 1), max_value=datetime(2026, 1, 2),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=2))])))
+_LEVEL = st.sampled_from(["high", "medium", "low"])
+_IDS = st.sampled_from(["vm-a", "team-ops", "inc-1", "chg-1", "prb-1", "missing"])
+
+
+@st.composite
+def _incidents(draw: st.DrawFn) -> Incident:
+    start = draw(_STAMP.filter(lambda s: s is not None))
+    interval = st.fixed_dictionaries({"start": st.just(start), "end": _STAMP})
+    return Incident.model_validate({
+        "id": "INC-1", "kind": "incident", "title": "t", "reported_at": start,
+        "status": draw(st.sampled_from(["open", "acknowledged", "resolved", "closed"])),
+        **{name: draw(_STAMP) for name in INCIDENT_CLOCK if name != "reported_at"},
+        "impact": draw(_LEVEL), "urgency": draw(_LEVEL),
+        "priority": draw(st.one_of(st.none(), st.sampled_from(["P1", "P2", "P3", "P4"]))),
+        "team": draw(st.one_of(st.none(), _IDS)), "affected": draw(st.lists(_IDS, max_size=2)),
+        "caused_by": draw(st.one_of(st.none(), _IDS)), "problem": draw(st.one_of(st.none(), _IDS)),
+        "outages": [{"asset": draw(_IDS), **o} for o in draw(st.lists(interval, max_size=2))],
+        "paused": [{"start": p["start"], "end": p["end"] or start}
+                   for p in draw(st.lists(interval, max_size=2))],
+    })
+
+
+def _records() -> dict[str, Record]:
+    """One record of each kind an incident refers to (only their types matter here)."""
+    kinds: list[tuple[type[Record], str]] = [
+        (Asset, "vm-a"), (Team, "team-ops"), (Change, "chg-1"), (ProblemRecord, "prb-1")]
+    return {record_id: cls.model_construct(id=record_id) for cls, record_id in kinds}
+
+
+@settings(max_examples=300, deadline=None)
+@given(incident=_incidents())
+def test_quick_incident_test_never_hides_a_problem(incident: Incident) -> None:
+    origin = Origin("incidents/i.yaml", (0,))
+    levels = ["high", "medium", "low"]
+    all_p4 = {impact: dict.fromkeys(levels, "P4") for impact in levels}
+    for matrix in (DEFAULT_PRIORITY_MATRIX, all_p4):
+        if incident_checks._looks_fine(incident, matrix):
+            expected = matrix[incident.impact][incident.urgency]
+            assert list(incident_checks._incident(origin, incident, expected)) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(incident=_incidents())
+def test_quick_reference_test_never_hides_a_problem(incident: Incident) -> None:
+    records = _records()
+    if references._incident_refs_fine(incident, records):
+        assert all(isinstance(records.get(target), types)
+                   for _, target, types, _ in references._refs(incident))
