@@ -11,6 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from opsascode import __version__, error_handler
+from opsascode.roots import Options
 
 
 def _day(text: str) -> date:
@@ -173,10 +174,6 @@ def _default_format(chosen: str | None) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    # Not at the top: it loads the record model (pydantic, a tenth of a second), which
-    # --help, --version and a mistyped argument do not need.
-    from opsascode.workspace import Options
-
     options = Options(directory=Path(args.directory), use_cache=not args.no_cache)
 
     def dispatch() -> int:
@@ -211,10 +208,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return demo(args.keep)
         if args.command == "audit":
-            from opsascode.commands.audit import audit
+            from opsascode.commands.audit import audit, start
 
+            started = start(options.directory)  # git reads history while the rest loads
             return audit(options, args.format, args.since, args.until, args.asset,
-                         args.replay, args.strict)
+                         args.replay, args.strict, started=started)
         if args.command == "kpi":
             from opsascode.commands.kpi import kpi
 

@@ -19,8 +19,8 @@ from typing import Protocol
 from opsascode import problems as P
 from opsascode.blobs import blob_id
 from opsascode.git import SYMLINK_MODE, GitRepo, TreeEntry, clean_index_blobs
+from opsascode.roots import SETTINGS_FILE as SETTINGS_FILE
 
-SETTINGS_FILE = "opsascode.yaml"
 YAML_SUFFIXES = (".yaml", ".yml")
 
 

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 from opsascode.cache import ParseCache
 from opsascode.errors import FatalError
 from opsascode.git import git_dir_of
 from opsascode.repository import Repository
+
+# Re-exported: commands import them from here.
+from opsascode.roots import Options as Options
+from opsascode.roots import find_root as find_root
 from opsascode.tree import SETTINGS_FILE, GitTree, Tree, WorkingTree
 
 #: Problems that make a tree unfit for commands other than ``validate``: a file
@@ -17,25 +20,6 @@ from opsascode.tree import SETTINGS_FILE, GitTree, Tree, WorkingTree
 _UNREADABLE = frozenset({"yaml-syntax", "yaml-too-deep", "file-too-large", "binary-file",
                          "not-utf8", "unreadable-file", "symlink-outside", "alias-bomb",
                          "unsupported-tag", "invalid-scalar"})
-
-
-@dataclass(frozen=True)
-class Options:
-    """Global options, filled by the CLI."""
-
-    directory: Path
-    use_cache: bool = True
-
-
-def find_root(start: Path) -> Path:
-    """The directory holding ``opsascode.yaml`` at or above ``start``; else ``start``."""
-    if not start.is_dir():
-        raise FatalError(f"{start} is not a directory")
-    start = start.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / SETTINGS_FILE).is_file():
-            return candidate
-    return start
 
 
 def cache_enabled(options: Options) -> bool:

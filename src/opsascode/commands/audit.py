@@ -1,37 +1,58 @@
 """``opsascode audit``: the audit trail of the default branch over a period: change
 request timelines, approvals, violations, policy changes, an asset's history, and
-the period's merges judged again under another revision's policy."""
+the period's merges judged again under another revision's policy.
+
+:func:`start` runs first, before the rest of the program is imported: git reads the
+history on the second core while Python loads.
+"""
 
 from __future__ import annotations
 
 import sys
 from datetime import UTC, date, datetime
-from typing import TextIO
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
-from opsascode.audit import AuditReport, run_audit
-from opsascode.git import GitRepo
-from opsascode.loader import Loader
-from opsascode.report import audit as report
-from opsascode.workspace import Options, find_root, open_cache
+from opsascode.git import GitRepo, LogPass
+from opsascode.roots import branch_named, find_root
+
+if TYPE_CHECKING:
+    from opsascode.audit import AuditReport
+    from opsascode.workspace import Options
+
+#: A started audit: the repository and its history pass, under way.
+Started = tuple[GitRepo, LogPass]
+
+
+def start(directory: Path) -> Started:
+    """Find the repository and start the one ``git log`` pass of its default branch."""
+    root = find_root(directory)
+    git = GitRepo(root)
+    return git, LogPass(git.top, branch_named(root))
 
 
 def build_audit(options: Options, since: date | None, until: date | None,
                 asset: str | None = None, replay: str | None = None,
-                now: datetime | None = None) -> AuditReport:
+                now: datetime | None = None, started: Started | None = None) -> AuditReport:
     """The audit as data (for ``demo`` and other callers); ``now`` defaults to the
     current time."""
-    root = find_root(options.directory)
-    git = GitRepo(root)
-    loader = Loader(open_cache(root, options))
+    from opsascode.audit import run_audit
+    from opsascode.loader import Loader
+    from opsascode.workspace import open_cache
+
+    git, log = started or start(options.directory)
+    loader = Loader(open_cache(find_root(options.directory), options))
     return run_audit(git, loader, since, until, now or datetime.now(UTC), asset=asset,
-                     replay=replay)
+                     replay=replay, log=log)
 
 
 def audit(options: Options, fmt: str, since: date | None, until: date | None,
           asset: str | None, replay: str | None, strict: bool, out: TextIO | None = None,
-          *, now: datetime | None = None) -> int:
+          *, now: datetime | None = None, started: Started | None = None) -> int:
     """Print the audit; with ``strict``, exit 1 when there are violations."""
-    result = build_audit(options, since, until, asset, replay, now)
+    result = build_audit(options, since, until, asset, replay, now, started)
+    from opsascode.report import audit as report
+
     render = {"json": report.as_json, "markdown": report.as_markdown,
               "html": report.as_html}.get(fmt, report.as_text)
     print(render(result), file=out or sys.stdout)
