@@ -118,6 +118,9 @@ def shallow_note(line: MainLine) -> str | None:
 #: (mode, blob id) by path: a revision's files.
 Snapshot = dict[str, tuple[str, str]]
 _GONE = "000000"
+#: Every so many main-line commits, the files are kept, so that going back to an
+#: older revision rebuilds from a near one rather than from the first commit.
+_CHECKPOINT = 1024
 
 
 class History:
@@ -276,8 +279,10 @@ class History:
             at = max((i for i in self._indexed if i <= index), default=-1)
             files = self._indexed.get(at, {})
         files = dict(files)
-        for commit in self.line.commits[at + 1:index + 1]:
-            _apply(files, commit)
+        for position in range(at + 1, index + 1):
+            _apply(files, self.line.commits[position])
+            if position % _CHECKPOINT == 0 and position not in self._indexed:
+                self._indexed[position] = dict(files)  # to start from, going back
         if index >= self._cursor[0]:
             self._cursor = (index, files)
         self._indexed[index] = files
@@ -295,15 +300,17 @@ class History:
         files = self.tree(sha)
         return None if files is None else SnapshotTree(self, sha, files)
 
-    def prefetch(self, shas: Iterable[str], folders: tuple[str, ...]) -> None:
+    def prefetch(self, shas: Iterable[str], folders: tuple[str, ...],
+                 blobs: Iterable[str] = ()) -> None:
         """Read, in one ``git cat-file``, every record file (and opsascode.yaml) of
-        these revisions that is not read yet."""
+        these revisions, and ``blobs``, that is not read yet."""
         entries: set[tuple[str, tuple[str, str]]] = set()
         for sha in shas:
             entries.update((self.tree(sha) or {}).items())
-        self.reader.prefetch(blob for path, (mode, blob) in entries
-                             if path == SETTINGS_FILE or (mode != SYMLINK_MODE
-                                                          and is_record_file(path, folders)))
+        self.reader.prefetch([*blobs, *(blob for path, (mode, blob) in entries
+                                        if path == SETTINGS_FILE or (
+                                            mode != SYMLINK_MODE
+                                            and is_record_file(path, folders)))])
 
     # --------------------------------------- what approvals read (BranchWalk)
 

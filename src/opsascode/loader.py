@@ -21,13 +21,14 @@ from opsascode import problems as P
 from opsascode import yamlio
 from opsascode.cache import ParseCache
 from opsascode.gcpause import gc_paused
+from opsascode.git import SYMLINK_MODE, TreeEntry
 from opsascode.parallel import Parsed, parse_many, parse_one
 from opsascode.problems import Loc
 from opsascode.records import Record, record_adapter, records_adapter
 from opsascode.records.settings import Settings
 from opsascode.repository import Origin, Repository
 from opsascode.schema_errors import problems_from_error, quote_hint
-from opsascode.tree import SourceFile, Tree
+from opsascode.tree import GitTree, SourceFile, Tree, is_loaded
 
 Progress = Callable[[int], None]
 
@@ -70,6 +71,68 @@ class Loader:
                 if progress:
                     progress(repo.files)
         repo.problems = locate(repo, repo.problems)
+        return repo
+
+    def derive(self, base: Repository, tree: GitTree) -> Repository:
+        """``load(tree)`` for a revision close to the one ``base`` was loaded from (by
+        this loader): only the files whose blob differs are read; the results of the
+        others are shared. Replaying the gate on a thousand merges loads two thousand
+        revisions that differ from one another by a file or two. A full load where
+        sharing could change the outcome: other settings, duplicate ids, links."""
+        settings_source = tree.read_settings()
+        settings_blob = settings_source.blob_id if settings_source else None
+        limits = base.settings
+        if (settings_blob != base.settings_blob or settings_source is None
+                or settings_source.problem is not None or base.settings_blob is None
+                or any(p.code == "duplicate-id" for p in base.problems)):
+            return self.load(tree)
+        entries = {e.path: e for e in tree.entries(limits.folders.all()) if is_loaded(e.path)}
+        changed = sorted(p for p, e in entries.items() if base.blobs.get(p) != e.blob_id)
+        removed = [p for p in base.blobs if p not in entries]
+        if (any(e.mode == SYMLINK_MODE for e in entries.values())
+                or any((p, b) not in self._results for p, b in base.blobs.items()
+                       if p in entries and entries[p].blob_id == b)):
+            return self.load(tree)
+        with gc_paused():
+            sources = self._parse_ahead([tree.source(entries[p], limits.max_file_size)
+                                         for p in changed], limits)
+            fresh = {s.path: (s, self._result(s, limits)) for s in sources}
+            return self._derived(base, tree, entries, fresh, set(removed), settings_blob)
+
+    def _derived(self, base: Repository, tree: Tree, entries: dict[str, TreeEntry],
+                 fresh: dict[str, tuple[SourceFile, FileResult]], removed: set[str],
+                 settings_blob: str | None) -> Repository:
+        repo = Repository(settings=base.settings, settings_blob=settings_blob)
+        results: list[tuple[str, FileResult]] = []
+        for path in sorted(entries):
+            if path in fresh:
+                source, result = fresh[path]
+                repo.blobs[path] = source.blob_id
+                if source.data is not None:
+                    repo.sources[path] = source.data
+                elif source.reader is not None:
+                    repo.readers[path] = source.read
+            else:
+                blob = repo.blobs[path] = base.blobs[path]
+                result = self._results[path, blob]
+                if path in base.sources:
+                    repo.sources[path] = base.sources[path]
+                elif path in base.readers:
+                    repo.readers[path] = base.readers[path]
+            results.append((path, result))
+        for path in base.sources.keys() - entries.keys():  # opsascode.yaml
+            repo.sources[path] = base.sources[path]
+        repo.files = len(entries)
+        for path, result in results:
+            repo.invalid_ids.update(result.invalid_ids)
+            for loc, record in result.records:
+                if record.id in repo.records:  # a duplicate: the full load reports it
+                    return self.load(tree)
+                repo.records[record.id] = record
+                repo.origins[record.id] = Origin(path, loc)
+        kept = [p for p in base.problems if p.file not in fresh and p.file not in removed]
+        found = [p for _source, result in fresh.values() for p in result.problems]
+        repo.problems = sorted([*kept, *locate(repo, found)])
         return repo
 
     def _parse_ahead(self, sources: list[SourceFile], settings: Settings) -> list[SourceFile]:
@@ -190,6 +253,7 @@ class Loader:
         source = tree.read_settings()
         if source is None:
             return Settings()
+        repo.settings_blob = source.blob_id or None
         result = FileResult()
         if source.problem or source.data is None:
             repo.problems.extend([source.problem] if source.problem else [])

@@ -25,7 +25,7 @@ from opsascode.diff import diff_repositories
 from opsascode.errors import FatalError
 from opsascode.gate import GateResult, decide
 from opsascode.git import GitRepo, HistoryCommit
-from opsascode.history import History
+from opsascode.history import History, is_record_file
 from opsascode.loader import Loader, locate
 from opsascode.plan import build_plan
 from opsascode.policy.result import Result, Status
@@ -92,12 +92,18 @@ class MergeJudge:
         self._verdicts: dict[str, MergeVerdict] = {}
         self._repos: dict[str, Repository] = {}
         self._bases: dict[tuple[str, str], str | None] = {}
+        self._last: Repository | None = None
 
     def repository(self, rev: str) -> Repository:
         """One revision, loaded once."""
         if rev not in self._repos:
             tree = self.history.snapshot_tree(rev) if self.history else None
-            self._repos[rev] = self.loader.load(tree or GitTree(self.git, rev))
+            if isinstance(tree, GitTree) and self._last is not None:
+                # Revisions replayed one after the other differ by a few files.
+                self._repos[rev] = self.loader.derive(self._last, tree)
+            else:
+                self._repos[rev] = self.loader.load(tree or GitTree(self.git, rev))
+            self._last = self._repos[rev]
         return self._repos[rev]
 
     def merge_base(self, a: str, b: str) -> str | None:
@@ -113,7 +119,10 @@ class MergeJudge:
         revs = {p for m in merges for p in m.parents}
         revs |= {b for m in merges for p in m.parents[1:]
                  if (b := self.merge_base(m.parents[0], p)) is not None}
-        self.history.prefetch(revs, folders)
+        # and the versions of the change files the branches' commits touch (approvals)
+        blobs = {b for m in merges for c in self.history.brought(m) for f in c.files
+                 if is_record_file(f.path, folders) for b in (f.old_blob, f.new_blob) if b}
+        self.history.prefetch(revs, folders, blobs)
 
     def verdict(self, merge: HistoryCommit) -> MergeVerdict:
         if merge.sha not in self._verdicts:

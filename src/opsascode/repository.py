@@ -60,6 +60,8 @@ class Repository:
     files: int = 0
     #: path -> git blob id of every file read: what the tree's content is.
     blobs: dict[str, str] = field(default_factory=dict)
+    #: The blob id of opsascode.yaml (None: none, or not known).
+    settings_blob: str | None = None
 
     def source(self, path: str) -> bytes | None:
         if path not in self.sources and path in self.readers:

@@ -24,6 +24,12 @@ from opsascode.roots import SETTINGS_FILE as SETTINGS_FILE
 YAML_SUFFIXES = (".yaml", ".yml")
 
 
+def is_loaded(path: str) -> bool:
+    """A file the loader reads (under its folders): YAML, not hidden."""
+    name = path.rsplit("/", 1)[-1]
+    return name.endswith(YAML_SUFFIXES) and not name.startswith(".")
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """One file of a tree. ``data`` is None when the file was refused (``problem``)
@@ -166,18 +172,21 @@ class GitTree:
         entries = self.entries(folders)
         by_path = {e.path: e for e in entries}
         for entry in sorted(entries, key=lambda e: e.path):
-            name = entry.path.rsplit("/", 1)[-1]
-            if not name.endswith(YAML_SUFFIXES) or name.startswith("."):
+            if not is_loaded(entry.path):
                 continue
             if entry.mode == SYMLINK_MODE:
                 if self._link_target(entry) in by_path:
                     continue  # a link to a file that is read anyway: no duplicates
                 yield self._read(entry, max_size)
-            elif entry.size > max_size:
-                yield SourceFile(entry.path, "", None, _too_large(entry.path, entry.size, max_size))
             else:
-                yield SourceFile(entry.path, entry.blob_id, None,
-                                 reader=partial(self._read, entry, max_size))
+                yield self.source(entry, max_size)
+
+    def source(self, entry: TreeEntry, max_size: int) -> SourceFile:
+        """A regular file of the tree, read when first needed."""
+        if entry.size > max_size:
+            return SourceFile(entry.path, "", None, _too_large(entry.path, entry.size, max_size))
+        return SourceFile(entry.path, entry.blob_id, None,
+                          reader=partial(self._read, entry, max_size))
 
     def _link_target(self, entry: TreeEntry) -> str:
         target = self.blob(entry.blob_id).decode("utf-8", "replace")
