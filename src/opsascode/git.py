@@ -496,16 +496,17 @@ class LogPass:
         self.rev = rev
         self._read: tuple[list[HistoryCommit] | None] | None = None
         self._process: subprocess.Popen[bytes] | None = None
-        # stderr to a file: reading stdout to its end in one call (no poll loop) must
-        # not wait on a full stderr pipe.
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed by commits()
+        # Output to unnamed files, not pipes: git must not stall on a full pipe while
+        # this process is busy elsewhere (a long history is megabytes).
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by commits()
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - closed by commits()
         try:
             self._process = subprocess.Popen(
                 ["git", "log", "--diff-merges=first-parent", "--root", "-z", "--raw",
                  "--no-abbrev", "--no-renames", "--no-color", "--no-show-signature",
                  "--no-ext-diff", f"--format=%x01{_HISTORY_FORMAT}", "--end-of-options",
                  rev, "--"],
-                cwd=top, stdout=subprocess.PIPE, stderr=self._stderr)
+                cwd=top, stdin=subprocess.DEVNULL, stdout=self._out, stderr=self._err)
         except OSError as exc:
             self._error = f"cannot run git: {exc}"
 
@@ -515,12 +516,12 @@ class LogPass:
             raise FatalError(self._error)
         if self._read is not None:
             return self._read[0]
-        assert self._process.stdout is not None
-        with self._process.stdout, self._stderr:
-            out = self._process.stdout.read()
-            self._process.wait()
-            self._stderr.seek(0)
-            err = self._stderr.read()
+        self._process.wait()
+        with self._out, self._err:
+            self._out.seek(0)
+            out = self._out.read()
+            self._err.seek(0)
+            err = self._err.read()
         if self._process.returncode:
             said = err.decode(errors="replace").strip()
             if not _UNKNOWN_REV.search(said):
