@@ -84,17 +84,32 @@ class Guard:
         self._always = _any_of([*DEFAULT_PROTECTED, SETTINGS_FILE])
         self._policy_commits = [i for i, c in enumerate(line.commits)
                                 if any(is_record_file(p, self.policies) for p in c.paths)]
+        #: path -> guarded whatever the policy says; policy revision -> its extra paths.
+        self._usual: dict[str, bool] = {}
+        self._extras: dict[int | None, re.Pattern[str] | None] = {}
 
     def guarded(self, commit: HistoryCommit) -> list[str]:
         hits: list[str] = []
         rest: list[str] = []
         for path in commit.paths:
-            guarded = is_record_file(path, self.records) or self._always.match(path)
+            guarded = self._usual.get(path)
+            if guarded is None:
+                guarded = self._usual[path] = bool(is_record_file(path, self.records)
+                                                   or self._always.match(path))
             (hits if guarded else rest).append(path)
         if rest:
-            extra = self.protected_in_force(commit)
-            hits += [p for p in rest if matches(p, extra)]
+            extra = self._extra(commit)
+            hits += [p for p in rest if extra is not None and extra.match(p)]
         return sorted(hits)
+
+    def _extra(self, commit: HistoryCommit) -> re.Pattern[str] | None:
+        """The protected paths of the policy in force before ``commit``, as one
+        expression (once per policy revision)."""
+        at = newest_before(self._policy_commits, self.line.index(commit.sha))
+        if at not in self._extras:
+            paths = self.protected_in_force(commit)
+            self._extras[at] = _any_of(paths) if paths else None
+        return self._extras[at]
 
     def protected_in_force(self, commit: HistoryCommit) -> list[str]:
         """The protected paths of the policy in force before ``commit`` (loaded only
