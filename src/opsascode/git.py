@@ -395,19 +395,24 @@ class CommitInfo:
             return [f.path for f in self.files]
         return raw[1::2]
 
-    def raw_files(self) -> Iterator[tuple[str, str]]:
+    def raw_files(self) -> list[tuple[str, str]]:
         """(raw diff line, path) of each file the commit changes, unparsed."""
         if self._files is not None and self._raw is None:
-            for f in self._files:
-                yield (f":{f.old_mode} {f.new_mode} {f.old_blob or _ZERO} "
-                       f"{f.new_blob or _ZERO} M"), f.path
-            return
+            return [(f":{f.old_mode} {f.new_mode} {f.old_blob or _ZERO} "
+                     f"{f.new_blob or _ZERO} M", f.path) for f in self._files]
         raw = self._raw or []
+        metas = raw[0:-1:2]
+        if len(raw) % 2 and not raw[-1] and all(m.startswith(":") for m in metas[1:]):
+            if metas:
+                metas[0] = metas[0].lstrip("\n")
+            return list(zip(metas, raw[1::2], strict=False))
+        found = []
         for at in range(0, len(raw) - 1, 2):
             meta = raw[at].lstrip("\n")
             if not meta.startswith(":"):
-                return
-            yield meta, raw[at + 1]
+                break
+            found.append((meta, raw[at + 1]))
+        return found
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.sha[:12]})"

@@ -120,7 +120,7 @@ Snapshot = dict[str, tuple[str, str]]
 _GONE = "000000"
 #: Every so many main-line commits, the files are kept, so that going back to an
 #: older revision rebuilds from a near one rather than from the first commit.
-_CHECKPOINT = 1024
+_CHECKPOINT = 256
 
 
 class History:
@@ -305,7 +305,9 @@ class History:
         """Read, in one ``git cat-file``, every record file (and opsascode.yaml) of
         these revisions, and ``blobs``, that is not read yet."""
         entries: set[tuple[str, tuple[str, str]]] = set()
-        for sha in shas:
+        # Oldest first: the main line's files are rebuilt going forward.
+        order = {c.sha: i for i, c in enumerate(self.line.commits)}
+        for sha in sorted(shas, key=lambda sha: order.get(sha, len(order))):
             entries.update((self.tree(sha) or {}).items())
         self.reader.prefetch([*blobs, *(blob for path, (mode, blob) in entries
                                         if path == SETTINGS_FILE or (
@@ -338,6 +340,19 @@ def _apply(files: Snapshot, commit: HistoryCommit) -> None:
             files[path] = (mode, meta[56:96])
 
 
+def _listed(files: Snapshot, folders: tuple[str, ...]) -> list[TreeEntry]:
+    """The regular files and links of ``files`` under ``folders`` (files or folders)."""
+    wanted = tuple(f.rstrip("/") for f in folders)
+    if all(f in files for f in wanted):  # files, not folders: no need to look further
+        found = [(f, files[f]) for f in wanted]
+    else:
+        under = tuple(f"{f}/" for f in wanted)
+        found = [(path, entry) for path, entry in files.items()
+                 if path in wanted or path.startswith(under)]
+    return [TreeEntry(path, mode, blob, 0) for path, (mode, blob) in found
+            if mode.startswith(("100", "120"))]
+
+
 class SnapshotTree(GitTree):
     """A revision's files as :class:`History` rebuilt them (no ``ls-tree``); blobs
     come from its reader (read in batches)."""
@@ -350,10 +365,7 @@ class SnapshotTree(GitTree):
         self._reader = history.reader
 
     def entries(self, folders: tuple[str, ...]) -> list[TreeEntry]:
-        wanted = tuple(f.rstrip("/") for f in folders)
-        under = tuple(f"{f}/" for f in wanted)
-        return [TreeEntry(path, mode, blob, 0) for path, (mode, blob) in self._files.items()
-                if (path in wanted or path.startswith(under)) and mode.startswith(("100", "120"))]
+        return _listed(self._files, folders)
 
     def blob(self, blob_id: str) -> bytes:
         return self._reader.data(blob_id)

@@ -55,6 +55,7 @@ class Loader:
         self.cache = cache
         self._results: dict[tuple[str, str], FileResult] = {}
         self._parsed: dict[str, Parsed] = {}  # parsed ahead, by blob id
+        self._loaded: dict[str, bool] = {}  # path -> is_loaded(path)
         self._adapter = record_adapter()
         self._list_adapter = records_adapter()
 
@@ -86,7 +87,10 @@ class Loader:
                 or settings_source.problem is not None or base.settings_blob is None
                 or any(p.code == "duplicate-id" for p in base.problems)):
             return self.load(tree)
-        entries = {e.path: e for e in tree.entries(limits.folders.all()) if is_loaded(e.path)}
+        loaded = self._loaded
+        entries = {e.path: e for e in tree.entries(limits.folders.all())
+                   if loaded.get(e.path) or (e.path not in loaded and loaded.setdefault(
+                       e.path, is_loaded(e.path)))}
         changed = sorted(p for p, e in entries.items() if base.blobs.get(p) != e.blob_id)
         removed = [p for p in base.blobs if p not in entries]
         if (any(e.mode == SYMLINK_MODE for e in entries.values())
