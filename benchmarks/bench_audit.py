@@ -14,14 +14,17 @@ fresh process (interpreter start-up counted for all alike):
 - git log: ``git log --name-status main`` alone (output to a file);
 - git log, parsed: a Python process that runs it and parses every commit and file
   (the "one git log pass, parsed" of PERF-NOTES.md);
-- the history reader alone: a Python process that reads the main line with its files
-  as audit does (``opsascode.history.read_mainline``; information);
+- the history reader alone: a Python process that reads the history as audit does
+  (``opsascode.git.LogPass`` and ``opsascode.history.History``; information);
 - audit: ``opsascode --no-cache audit --format json`` over the whole history (every
   merge of the history replayed through the gate);
 - audit, recent: the same with ``--since`` the last tenth of the history (information);
 - audit, asset: the whole history of one database (``--asset db-2``, information).
 
-Targets: audit / parsed git log at most 3 (same run); audit at most 5 s wall. The
+Targets (issue 6): audit / bare git log at most 3 (same run); audit at most 5 s wall.
+The audit / parsed git log ratio is shown for information. Python runs with its
+bytecode cached, as an installed package does (``PYTHONDONTWRITEBYTECODE`` is dropped
+for the measured processes, and one unrecorded round writes the bytecode first). The
 audit's output is checked: exit 0, every merge judged, exactly the violations built
 in (direct pushes and unapproved merges). Exit status 1 when a target is missed (0
 with ``--no-fail``), 2 when the measurement is not valid.
@@ -33,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -49,7 +53,7 @@ sys.path.insert(0, str(HERE.parent))
 from testing import estate  # noqa: E402 - the estate of the tests, importable from the root
 
 DATA = HERE / ".data" / "audit"
-MAX_AUDIT_OVER_GIT_LOG = 3.0  # audit / parsed git log --name-status, same run
+MAX_AUDIT_OVER_GIT_LOG = 3.0  # audit / bare git log --name-status, same run
 MAX_AUDIT_WALL = 5.0  # s, 10,000 commits, on the 2-core reference machine
 GENERATOR_VERSION = 3
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
@@ -211,10 +215,12 @@ def prepare(args: argparse.Namespace) -> tuple[Path, dict[str, int]]:
 # The history reader alone (the one main-line pass audit makes), in a fresh process.
 READER = """\
 from pathlib import Path
-from opsascode.git import GitRepo
-from opsascode.history import read_mainline
-line = read_mainline(GitRepo(Path(".")), "main")
-print(len(line.commits), sum(len(c.files) for c in line.commits))
+from opsascode.git import GitRepo, LogPass
+from opsascode.history import History
+git = GitRepo(Path("."))
+history = History(git, "main", LogPass(git.top, "main").commits() or [], 10 * 2**20)
+line = history.line
+print(len(line.commits), sum(len(c.paths) for c in line.commits))
 """
 
 
@@ -258,14 +264,16 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     work.mkdir(parents=True, exist_ok=True)
     found = steps(root, _recent(root))
     outputs: dict[str, Path] = {}
-    for _ in range(args.repeat):
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    for round_ in range(args.repeat + 1):  # round 0 writes the bytecode, unrecorded
         for key, step in found.items():
             out = work / f"{key}.out"
-            wall, cpu, rss, code = bv.measure(step.command, root, out)
+            wall, cpu, rss, code = bv.measure(step.command, root, out, env)
             if code != 0:
                 raise bv.BenchError(f"{step.name} exited {code}: "
                                     f"{out.with_suffix('.err').read_text()[-2000:]}")
-            step.add(wall, cpu, rss)
+            if round_:
+                step.add(wall, cpu, rss)
             outputs[key] = out
     return {"expected": expected, "checked": check(outputs["audit"], expected),
             "recent": _summary(outputs["audit_recent"]),
@@ -296,12 +304,12 @@ def check(out: Path, expected: dict[str, int]) -> dict[str, Any]:
 def evaluate(result: dict[str, Any]) -> Iterator[tuple[str, float, str, bool | None]]:
     s = result["steps"]
     audit, parsed, bare = s["audit"]["wall"], s["git_log_parsed"]["wall"], s["git_log"]["wall"]
-    yield ("audit / git log parsed", audit / parsed, f"<= {MAX_AUDIT_OVER_GIT_LOG}",
-           audit / parsed <= MAX_AUDIT_OVER_GIT_LOG)
+    yield ("audit / bare git log", audit / bare, f"<= {MAX_AUDIT_OVER_GIT_LOG}",
+           audit / bare <= MAX_AUDIT_OVER_GIT_LOG)
     yield "audit wall (s)", audit, f"<= {MAX_AUDIT_WALL}", audit <= MAX_AUDIT_WALL
-    yield "audit / git log alone", audit / bare, "(info)", None
-    yield "history reader / git log parsed", s["reader"]["wall"] / parsed, "(info)", None
-    yield "audit --since / git log parsed", s["audit_recent"]["wall"] / parsed, "(info)", None
+    yield "audit / git log parsed", audit / parsed, "(info)", None
+    yield "history reader / bare git log", s["reader"]["wall"] / bare, "(info)", None
+    yield "audit --since / bare git log", s["audit_recent"]["wall"] / bare, "(info)", None
 
 
 def report(result: dict[str, Any]) -> bool:
