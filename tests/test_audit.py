@@ -462,3 +462,41 @@ def test_the_command_line(repo: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert f"{pushed[:12]} direct-push: commit {pushed[:12]} by mallory" in out
     assert cli.main(["-C", str(repo), "audit", "--replay", "no-such-rev"]) == 2
     assert "unknown revision 'no-such-rev'" in capsys.readouterr().err
+
+
+# ------------------------------------------------------- which branch is audited
+
+
+def test_the_branch_is_the_one_the_committed_settings_name(repo: Path) -> None:
+    settings = repo / "opsascode.yaml"
+    settings.write_text("version: 1\ndefault_branch: trunk\n", encoding="utf-8")
+    commit_on(repo, "maintainer", "the main line is trunk")
+    git(repo, "branch", "-m", "main", "trunk")
+    git(repo, "checkout", "-q", "-b", "work")
+    write(repo, {"docs/notes.md": "work in progress\n"})
+    commit_on(repo, "dora", "not on trunk")
+    # an uncommitted edit names another branch: the committed settings decide
+    settings.write_text(settings.read_text(encoding="utf-8").replace("trunk", "work"),
+                        encoding="utf-8")
+    result = report(repo)
+    assert result["branch"] == "trunk"
+    assert result["tip"] == git(repo, "rev-parse", "trunk").strip()
+
+
+def test_without_the_default_branch_head_is_audited(repo: Path) -> None:
+    git(repo, "checkout", "-q", "--detach")
+    git(repo, "branch", "-D", "main")
+    push = commit_on(repo, "dora", "edit on a detached head")
+    result = report(repo)
+    assert (result["branch"], result["tip"]) == ("HEAD", push)
+
+
+def test_the_remote_default_branch_stands_in_for_a_missing_local_one(repo: Path,
+                                                                     tmp_path: Path) -> None:
+    clone = tmp_path / "clone"
+    git(tmp_path, "clone", "-q", "--no-local", f"file://{repo}", str(clone))
+    git(clone, "checkout", "-q", "-b", "topic")
+    git(clone, "branch", "-D", "main")
+    result = report(clone)
+    assert result["branch"] == "origin/main"
+    assert result["tip"] == git(repo, "rev-parse", "main").strip()
