@@ -216,27 +216,6 @@ class GitRepo:
 
     # ------------------------------------------------ the audit trail, for `audit`
 
-    def history(self, tips: list[str], *, exclude: Collection[str] = (),
-                first_parent: bool = False, paths: tuple[str, ...] = ()
-                ) -> list[HistoryCommit]:
-        """Commits reachable from ``tips`` but not from ``exclude``, newest first, each
-        with its dates, subject and the files it changes (merges: relative to their
-        first parent); one ``git log`` call. ``first_parent`` follows the main line
-        only; with ``paths``, every commit is still listed, but only its files under
-        ``paths`` (cheaper). A shallow clone's history simply stops at its graft."""
-        if not tips:
-            return []
-        mode = ["--first-parent"] if first_parent else ["--topo-order"]
-        sparse = ["--full-history", "--sparse"] if paths else []
-        out = self._repo.git.log(
-            *mode, *sparse, "--diff-merges=first-parent", "--root", "-z", "--raw",
-            "--no-abbrev", "--no-renames", "--no-color", "--no-show-signature", "--no-ext-diff",
-            f"--format={_HISTORY_FORMAT}", *(self.resolve(t) for t in tips),
-            *(["--not", *(self.resolve(e) for e in exclude)] if exclude else []), "--", *paths)
-        commits = _parse_commits(str(out).split("\0"), _HISTORY_FIELDS, _history_commit)
-        self._known.update(c.sha for c in commits)
-        return commits
-
     def read_blobs(self, blob_ids: Collection[str]) -> dict[str, bytes]:
         """Many blobs in one ``git cat-file --batch`` process (missing ones are left
         out): reading a thousand small files costs one process, not a thousand
@@ -323,7 +302,6 @@ _LOG_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce"
 _HEADER_FIELDS = 6
 #: The same, then author and committer dates (strict ISO 8601) and the subject.
 _HISTORY_FORMAT = _LOG_FORMAT + "%x00%aI%x00%cI%x00%s"
-_HISTORY_FIELDS = 9
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: What ``git verify-commit --raw`` prints (ssh-keygen's words) for a good signature
 #: by a key of the allowed-signers file.
@@ -456,12 +434,6 @@ _ZERO = "0" * 40
 def _commit_info(fields: list[str], files: tuple[FileChange, ...]) -> CommitInfo:
     sha, parents, an, ae, cn, ce = fields
     return CommitInfo(sha, tuple(parents.split()), an, ae, cn, ce, files)
-
-
-def _history_commit(fields: list[str], files: tuple[FileChange, ...]) -> HistoryCommit:
-    sha, parents, an, ae, cn, ce, authored, committed, subject = fields
-    return HistoryCommit(sha, tuple(parents.split()), an, ae, cn, ce, files, authored,
-                         committed, subject)
 
 
 def _parse_log(tokens: list[str]) -> list[CommitInfo]:

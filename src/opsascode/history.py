@@ -1,13 +1,15 @@
 """The history reader: the audit trail, from git alone (every git call is in git.py).
 
-The *main line* is the first-parent history of the default branch (``default_branch``
-of opsascode.yaml, else ``origin/<it>``, else HEAD), read in ONE ``git log`` pass with
-the files each commit changes relative to its first parent: for a merge, everything
-its branch brought. The commits of the merged branches are read only when needed, in
-one more pass for all of them. Record files are read from their blobs in one
-``git cat-file --batch`` and parsed once per blob id, so following a record through
-time costs only the versions of the files that held it, and a record is followed by
-its id, whatever file it moves to.
+Everything reachable from the default branch (``default_branch`` of opsascode.yaml,
+else ``origin/<it>``, else HEAD) is read in ONE ``git log`` pass, started before the
+rest of the program loads, with the files each commit changes relative to its first
+parent (for a merge: everything its branch brought). The *main line* is the
+first-parent chain from the tip. Any revision's files are rebuilt from those
+changes, and merge bases and branch ranges are worked out on the commit graph, so
+replaying the gate on a merge asks git for nothing but the blobs, read for all merges
+in one ``git cat-file --batch`` and parsed once per blob id. Following a record
+through time costs only the versions of the files that held it, and a record is
+followed by its id, whatever file it moves to.
 
 A shallow clone's history stops at its graft: :attr:`MainLine.graft` says where. The
 oldest commit of the main line (the root, or the graft) is the *baseline*: the state
@@ -31,18 +33,6 @@ from opsascode.tree import SETTINGS_FILE, YAML_SUFFIXES, GitTree, SourceFile, Tr
 
 #: The records of one file by id, as parsed (plain data).
 Records = dict[str, dict[str, Any]]
-
-
-def default_branch(git: GitRepo, name: str) -> str:
-    """The branch whose main line is audited: ``name``, else ``origin/<name>``, else
-    HEAD (a detached checkout in CI)."""
-    for candidate in (name, f"origin/{name}"):
-        try:
-            git.resolve(candidate)
-        except FatalError:
-            continue
-        return candidate
-    return "HEAD"
 
 
 class FoldersOf:
