@@ -56,6 +56,8 @@ class Loader:
         self._results: dict[tuple[str, str], FileResult] = {}
         self._parsed: dict[str, Parsed] = {}  # parsed ahead, by blob id
         self._loaded: dict[str, bool] = {}  # path -> is_loaded(path)
+        self._placements: dict[tuple[str, int], tuple[FileResult,
+                                                      list[tuple[str, Record, Origin]]]] = {}
         self._adapter = record_adapter()
         self._list_adapter = records_adapter()
 
@@ -106,38 +108,45 @@ class Loader:
     def _derived(self, base: Repository, tree: Tree, entries: dict[str, TreeEntry],
                  fresh: dict[str, tuple[SourceFile, FileResult]], removed: set[str],
                  settings_blob: str | None) -> Repository:
-        repo = Repository(settings=base.settings, settings_blob=settings_blob)
-        results: list[tuple[str, FileResult]] = []
+        repo = Repository(settings=base.settings, settings_blob=settings_blob,
+                          files=len(entries))
+        # Looked up by path only: copies of the base's, patched.
+        repo.blobs, repo.sources, repo.readers = (dict(base.blobs), dict(base.sources),
+                                                  dict(base.readers))
+        for path in removed | fresh.keys():
+            repo.blobs.pop(path, None)
+            repo.sources.pop(path, None)
+            repo.readers.pop(path, None)
+        for path, (source, _result) in fresh.items():
+            repo.blobs[path] = source.blob_id
+            if source.data is not None:
+                repo.sources[path] = source.data
+            elif source.reader is not None:
+                repo.readers[path] = source.read
+        # In file order, as a full load adds them: records, origins, invalid ids.
+        records, origins = repo.records, repo.origins
         for path in sorted(entries):
-            if path in fresh:
-                source, result = fresh[path]
-                repo.blobs[path] = source.blob_id
-                if source.data is not None:
-                    repo.sources[path] = source.data
-                elif source.reader is not None:
-                    repo.readers[path] = source.read
-            else:
-                blob = repo.blobs[path] = base.blobs[path]
-                result = self._results[path, blob]
-                if path in base.sources:
-                    repo.sources[path] = base.sources[path]
-                elif path in base.readers:
-                    repo.readers[path] = base.readers[path]
-            results.append((path, result))
-        for path in base.sources.keys() - entries.keys():  # opsascode.yaml
-            repo.sources[path] = base.sources[path]
-        repo.files = len(entries)
-        for path, result in results:
-            repo.invalid_ids.update(result.invalid_ids)
-            for loc, record in result.records:
-                if record.id in repo.records:  # a duplicate: the full load reports it
+            result = fresh[path][1] if path in fresh else self._results[path, base.blobs[path]]
+            if result.invalid_ids:
+                repo.invalid_ids.update(result.invalid_ids)
+            for record_id, record, origin in self._placed(path, result):
+                if record_id in records:  # a duplicate: the full load reports it
                     return self.load(tree)
-                repo.records[record.id] = record
-                repo.origins[record.id] = Origin(path, loc)
+                records[record_id] = record
+                origins[record_id] = origin
         kept = [p for p in base.problems if p.file not in fresh and p.file not in removed]
         found = [p for _source, result in fresh.values() for p in result.problems]
         repo.problems = sorted([*kept, *locate(repo, found)])
         return repo
+
+    def _placed(self, path: str, result: FileResult) -> list[tuple[str, Record, Origin]]:
+        """A file's records with their origins (made once per file version)."""
+        key = (path, id(result))
+        found = self._placements.get(key)
+        if found is None or found[0] is not result:  # (the result kept: ids stay unique)
+            found = self._placements[key] = (result, [(record.id, record, Origin(path, loc))
+                                                      for loc, record in result.records])
+        return found[1]
 
     def _parse_ahead(self, sources: list[SourceFile], settings: Settings) -> list[SourceFile]:
         """Read the files that need parsing and parse them all at once (on two cores
