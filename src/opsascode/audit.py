@@ -58,7 +58,7 @@ from opsascode.mergegate import MergeJudge, MergeVerdict
 from opsascode.records import Change
 from opsascode.records.settings import Settings
 from opsascode.replay import Replay, replay_merges
-from opsascode.tree import GitTree
+from opsascode.tree import SETTINGS_FILE, GitTree
 
 
 @dataclass(frozen=True)
@@ -115,7 +115,7 @@ def open_history(git: GitRepo, loader: Loader, log: LogPass | None = None
     head = git.head()
     commits = log.commits() if log is not None else None
     history = History(git, log.rev, commits, Settings().max_file_size) if log and commits else None
-    tree = history.snapshot_tree(head) if history and head in history.by_sha else None
+    tree = history.file_tree(head, SETTINGS_FILE) if history and head in history.by_sha else None
     if head is None:
         raise FatalError("the repository has no commits yet: nothing to audit")
     # The settings only: the tip is never loaded whole (the merges' revisions are).

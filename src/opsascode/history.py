@@ -286,6 +286,24 @@ class History:
         return sorted({p for p, entry in old.items() if new.get(p) != entry}
                       | {p for p in new if p not in old})
 
+    def file_tree(self, sha: str, path: str) -> Tree | None:
+        """A commit's tree holding just ``path`` (when the commit has it), found in the
+        newest commit up its first parents that changed it: reading one file (the
+        settings) does not rebuild every file. None when the history read does not
+        reach back far enough (a shallow clone's cut)."""
+        if sha in self._trees:
+            entry = self._trees[sha].get(path)
+            return SnapshotTree(self, sha, {path: entry} if entry else {})
+        at = self.by_sha.get(sha)
+        while at is not None:
+            if path in at.paths:
+                mode, blob = next((m[8:14], m[56:96]) for m, p in at.raw_files() if p == path)
+                return SnapshotTree(self, sha, {} if mode == _GONE else {path: (mode, blob)})
+            if not at.parents:  # the first commit (or a graft): it lists all its files
+                return SnapshotTree(self, sha, {})
+            at = self.by_sha.get(at.parents[0])
+        return None
+
     def snapshot_tree(self, sha: str) -> Tree | None:
         files = self.tree(sha)
         return None if files is None else SnapshotTree(self, sha, files)
