@@ -5,6 +5,7 @@ branch, deletions, mode changes, links), and on a shallow clone."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,51 @@ def test_one_file_is_found_without_rebuilding_the_revision(messy: Path) -> None:
             assert tree is not None
             expected = {p: e for p, e in ls_tree(messy, sha).items() if p == path}
             assert {e.path: (e.mode, e.blob_id) for e in tree.entries((path,))} == expected
+
+
+def test_names_subjects_and_paths_are_data_not_separators(tmp_path: Path) -> None:
+    root = tmp_path / "odd"
+    root.mkdir()
+    init_git(root)
+    write(root, {"opsascode.yaml": "version: 1\n"})
+    commit(root, "root")
+    write(root, {":colon.yaml": "a\n", "new\nline.yaml": "b\n", "\x01start.yaml": "c\n"})
+    env = {"GIT_AUTHOR_NAME": "Eve \x01 :100644", "GIT_AUTHOR_EMAIL": "eve@example.com",
+           "GIT_COMMITTER_NAME": "Eve", "GIT_COMMITTER_EMAIL": "eve@example.com",
+           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "--no-gpg-sign", "-m",
+        "\x01" + "0" * 40 + " looks like a commit\n\nbody :100644 100644", env=env)
+    history = history_of(root)
+    tip = history.line.tip
+    assert tip.subject == "\x01" + "0" * 40 + " looks like a commit"
+    assert tip.author_name.startswith("Eve")
+    assert sorted(tip.paths) == sorted([":colon.yaml", "new\nline.yaml", "\x01start.yaml"])
+    assert history.tree(tip.sha) == ls_tree_z(root, tip.sha)
+
+
+def test_a_sha256_repository(tmp_path: Path) -> None:
+    root = tmp_path / "sha256"
+    root.mkdir()
+    git(root, "init", "-q", "-b", "main", "--object-format=sha256")
+    write(root, {"opsascode.yaml": "version: 1\n", "inventory/a.yaml": "- id: a\n"})
+    commit(root, "root")
+    write(root, {"inventory/a.yaml": "- id: a\n  name: A\n", "inventory/b.yaml": "- id: b\n"})
+    (root / "opsascode.yaml").unlink()
+    commit(root, "second")
+    history = history_of(root)
+    for sha in history.by_sha:
+        assert len(sha) == 64
+        assert history.tree(sha) == ls_tree_z(root, sha)
+    assert history.changed_paths(*history.by_sha) == ["inventory/a.yaml", "inventory/b.yaml",
+                                                      "opsascode.yaml"]
+
+
+def ls_tree_z(root: Path, rev: str) -> dict[str, tuple[str, str]]:
+    found = {}
+    for record in git(root, "ls-tree", "-r", "-z", "--full-tree", rev).split("\0"):
+        if record:
+            meta, path = record.split("\t", 1)
+            mode, _kind, blob = meta.split()
+            found[path] = (mode, blob)
+    return found

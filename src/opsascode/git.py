@@ -514,13 +514,39 @@ _UNKNOWN_REV = re.compile(r"unknown revision|bad revision|ambiguous argument|"
 
 
 def _parse_pass(text: str) -> list[HistoryCommit]:
+    """Parse the pass's output by position: NUL-separated header fields (names and
+    subjects are anyone's text, so no character in them is trusted as a separator),
+    then (raw diff line, path) pairs. Output that does not have this shape is an
+    error, never a silently shifted history."""
+    tokens = text.split("\0")
     commits = []
-    for chunk in text.split("\x01")[1:]:
-        tokens = chunk.split("\0")
-        sha, parents, an, ae, cn, ce, authored, committed, subject = tokens[:9]
-        commits.append(HistoryCommit(sha, tuple(parents.split()), an, ae, cn, ce, None,
-                                     authored, committed, subject, tokens[9:]))
+    at, end = 0, len(tokens) - 1  # the output ends with a NUL
+    while at < end:
+        head = tokens[at].lstrip("\n")
+        if not _COMMIT_START.match(head) or at + 9 > end:
+            raise FatalError(f"cannot read the output of git log near {head[:60]!r}")
+        parents, an, ae, cn, ce, authored, committed, subject = tokens[at + 1:at + 9]
+        at = first = at + 9
+        while at < end and tokens[at].lstrip("\n").startswith(":"):
+            if not _RAW_LINE.match(tokens[at].lstrip("\n")):
+                raise FatalError(f"cannot read the output of git log near {tokens[at][:60]!r}")
+            at += 2
+        commits.append(HistoryCommit(head[1:], tuple(parents.split()), an, ae, cn, ce, None,
+                                     authored, committed, subject, [*tokens[first:at], ""]))
     return commits
+
+
+_COMMIT_START = re.compile(r"\x01[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")
+_RAW_LINE = re.compile(r":[0-7]{6} [0-7]{6} [0-9a-f]{40}(?:[0-9a-f]{24})? "
+                       r"[0-9a-f]{40}(?:[0-9a-f]{24})? [A-Z][0-9]*\Z")
+
+
+def raw_new_side(meta: str) -> tuple[str, str]:
+    """(new mode, new blob id) of a raw diff line (``000000`` and zeros: deleted)."""
+    if len(meta) == 98:  # ":100644 100644 <40> <40> M", the common case, by position
+        return meta[8:14], meta[56:96]
+    _old_mode, new_mode, _old, new, *_status = meta[1:].split()
+    return new_mode, new
 
 
 def _file_change(raw: str, path: str) -> FileChange:

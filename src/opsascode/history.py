@@ -28,7 +28,7 @@ from typing import Any
 
 from opsascode import yamlio
 from opsascode.errors import FatalError
-from opsascode.git import SYMLINK_MODE, GitRepo, HistoryCommit, TreeEntry
+from opsascode.git import SYMLINK_MODE, GitRepo, HistoryCommit, TreeEntry, raw_new_side
 from opsascode.tree import SETTINGS_FILE, YAML_SUFFIXES, GitTree, SourceFile, Tree
 
 #: The records of one file by id, as parsed (plain data).
@@ -297,7 +297,7 @@ class History:
         at = self.by_sha.get(sha)
         while at is not None:
             if path in at.paths:
-                mode, blob = next((m[8:14], m[56:96]) for m, p in at.raw_files() if p == path)
+                mode, blob = next(raw_new_side(m) for m, p in at.raw_files() if p == path)
                 return SnapshotTree(self, sha, {} if mode == _GONE else {path: (mode, blob)})
             if not at.parents:  # the first commit (or a graft): it lists all its files
                 return SnapshotTree(self, sha, {})
@@ -340,12 +340,11 @@ class History:
 def _apply(files: Snapshot, commit: HistoryCommit) -> None:
     """Apply a commit's changes (relative to its first parent) to its parent's files."""
     for meta, path in commit.raw_files():
-        # ":<old mode> <new mode> <old id> <new id> <status>", fixed widths.
-        mode = meta[8:14]
+        mode, blob = raw_new_side(meta)
         if mode == _GONE:
             files.pop(path, None)
         else:
-            files[path] = (mode, meta[56:96])
+            files[path] = (mode, blob)
 
 
 def _listed(files: Snapshot, folders: tuple[str, ...]) -> list[TreeEntry]:
