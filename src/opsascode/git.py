@@ -527,20 +527,16 @@ def _parse_pass(text: str) -> list[HistoryCommit]:
             raise FatalError(f"cannot read the output of git log near {head[:60]!r}")
         parents, an, ae, cn, ce, authored, committed, subject = tokens[at + 1:at + 9]
         at = first = at + 9
-        while at < end and tokens[at].lstrip("\n").startswith(":"):
-            if not _RAW_LINE.match(tokens[at].lstrip("\n")):
-                raise FatalError(f"cannot read the output of git log near {tokens[at][:60]!r}")
+        if at < end and tokens[at].startswith("\n:"):  # the first raw line follows a newline
             at += 2
+            while at < end and tokens[at].startswith(":"):
+                at += 2
         commits.append(HistoryCommit(head[1:], tuple(parents.split()), an, ae, cn, ce, None,
                                      authored, committed, subject, [*tokens[first:at], ""]))
     return commits
 
 
 _COMMIT_START = re.compile(r"\x01[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")
-_RAW_LINE = re.compile(r":[0-7]{6} [0-7]{6} [0-9a-f]{40}(?:[0-9a-f]{24})? "
-                       r"[0-9a-f]{40}(?:[0-9a-f]{24})? [A-Z][0-9]*\Z")
-
-
 def raw_new_side(meta: str) -> tuple[str, str]:
     """(new mode, new blob id) of a raw diff line (``000000`` and zeros: deleted)."""
     if len(meta) == 98:  # ":100644 100644 <40> <40> M", the common case, by position
