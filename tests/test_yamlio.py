@@ -109,3 +109,15 @@ def test_locate_finds_nested_nodes_and_bare_scalars() -> None:
 
 def test_key_position_points_at_the_key() -> None:
     assert yamlio.key_position(b"id: x\nkind: server\nfoo: 1\n", ("foo",)) == (3, 1)
+
+
+def test_a_path_through_an_alias_is_located_at_the_alias() -> None:
+    data = b"- &svc\n  id: a\n  tier: 2\n- *svc\n- id: b\n  tags: &t [x, y]\n  more: *t\n"
+    document = yamlio.Document(data)
+    assert (document.locate((0, "id")).line, document.locate((0, "id")).column) == (2, 7)
+    found = document.locate((1, "id"))  # the repeated record: at its alias, line 4
+    assert (found.line, found.column, found.depth) == (4, 3, 1)
+    more = document.locate((2, "more", 0))
+    assert (more.line, more.column) == (7, 9)
+    tags = document.locate((2, "tags", 1))
+    assert (tags.line, tags.column) == (6, 16)

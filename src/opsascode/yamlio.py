@@ -13,6 +13,7 @@ Positions of *other* problems (pydantic errors, failed checks) are recovered by
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -366,8 +367,11 @@ class Document:
     """A composed YAML document that answers "where is this path?" questions."""
 
     def __init__(self, data: bytes) -> None:
+        # With aliases, the (slower) Python composer marks where each one is: the C
+        # composer shares the anchored node, and with it the anchor's position.
+        loader = _AliasMarking if b"*" in data else yaml.CSafeLoader
         try:
-            self._root: Any = yaml.compose(data, Loader=yaml.CSafeLoader)
+            self._root: Any = yaml.compose(data, Loader=loader)
         except yaml.YAMLError:
             self._root = None
 
@@ -382,9 +386,24 @@ class Document:
                 break
             node = child
             depth += 1
+            if getattr(node, "alias", False):
+                break  # what lies under an alias is written at its anchor: point here
         line, column = _mark_position(node.start_mark)
         text = node.value if isinstance(node, yaml.ScalarNode) else None
         return Located(line, column, text, depth)
+
+
+class _AliasMarking(yaml.SafeLoader):
+    """Composes like the safe loader, but an alias (``*name``) becomes a copy of the
+    anchored node placed where the alias is, marked ``alias``."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if not self.check_event(yaml.AliasEvent):
+            return super().compose_node(parent, index)
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        node: Any = copy.copy(super().compose_node(parent, index))
+        node.start_mark, node.end_mark, node.alias = event.start_mark, event.end_mark, True
+        return node
 
 
 def _child(node: Any, step: str | int) -> Any:
