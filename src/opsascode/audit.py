@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -59,6 +59,9 @@ from opsascode.records import Change
 from opsascode.records.settings import Settings
 from opsascode.replay import Replay, replay_merges
 from opsascode.tree import SETTINGS_FILE, GitTree
+
+if TYPE_CHECKING:
+    from opsascode.approvals.github import MergedPulls
 
 
 @dataclass(frozen=True)
@@ -136,10 +139,11 @@ class Auditor:
     """One audit: the main line read once, revisions loaded once, merges judged once."""
 
     def __init__(self, git: GitRepo, loader: Loader, since: date | None, until: date | None,
-                 now: datetime, log: LogPass | None = None) -> None:
+                 now: datetime, log: LogPass | None = None,
+                 reviews: MergedPulls | None = None) -> None:
         self.git = git
         self.settings, self.history = open_history(git, loader, log)
-        self.judge = MergeJudge(git, loader, self.history)
+        self.judge = MergeJudge(git, loader, self.history, reviews)
         self.period = period = period_of(self.settings, since, until, now)
         self.line: MainLine = self.history.line.until(period.end)
         self.reader = self.history.reader
@@ -164,6 +168,7 @@ class Auditor:
         report.merges = [self._merge_row(v) for v in verdicts]
         report.notes += [f"merge {v.merge.sha[:12]} could not be judged: {v.error}"
                          for v in verdicts if v.error]
+        report.notes += self.judge.notes
         report.changes = self._timelines(merges)
         report.violations = self._violations(verdicts, report.changes)
         report.policy_changes = self._policy_changes(verdicts)
@@ -297,8 +302,10 @@ def _narrow(report: AuditReport, history: AssetHistory) -> None:
 
 def run_audit(git: GitRepo, loader: Loader, since: date | None, until: date | None,
               now: datetime, *, asset: str | None = None, replay: str | None = None,
-              log: LogPass | None = None) -> AuditReport:
+              log: LogPass | None = None, reviews: MergedPulls | None = None
+              ) -> AuditReport:
     """The audit of the default branch's main line from ``since`` to ``until``
     (days, included; None: from the start of the history, up to now). ``log``: the
-    history pass, when the caller started it early."""
-    return Auditor(git, loader, since, until, now, log).report(asset, replay)
+    history pass, when the caller started it early; ``reviews``: judge merges by their
+    pull requests' GitHub reviews instead of git-native approvals."""
+    return Auditor(git, loader, since, until, now, log, reviews).report(asset, replay)

@@ -41,6 +41,7 @@ class ApprovalStep:
     counted: bool
     reason: str
     stage: str  # before merge | after merge
+    source: str = "git"  # git (an approval commit) | github (a review)
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,7 @@ class ChangeHistory:
         def judged(moment: datetime) -> Result | None:
             # An entry whose arrival is unknown counts only at the end of the period.
             arrived = [a for a in later.approvals
-                       if landed.get((a.by, a.at), self.as_of) <= moment]
+                       if landed.get((a.by, a.at), _arrival(a, self.as_of)) <= moment]
             approvals = [*gate.approvals.approvals, *arrived]
             again = decide(gate.plan, base, head, ApprovalSet(gate.approvals.facts, approvals))
             return _result(again, item.id)
@@ -212,15 +213,17 @@ class ChangeHistory:
         item.approvals += _steps(later, by_end, item.id, "after merge")
 
     def _later_approvals(self, verdict: MergeVerdict, change_id: str) -> ApprovalSet:
-        """Approval commits after the merge, on the main line or on branches merged later."""
+        """Approvals after the merge: approval commits on the main line or on branches
+        merged later; with GitHub reviews, the pull request's reviews after it."""
         assert verdict.policy is not None
         tip = self.line.tip.sha
-        if tip == verdict.merge.sha:
+        if tip == verdict.merge.sha and self.judge.reviews is None:
             return ApprovalSet(PullRequestFacts())
-        found = self.judge.approvals(verdict.policy, verdict.merge.sha, tip)
-        mine = [replace(a, fresh=True) for a in found.approvals if a.change == change_id]
+        found = self.judge.later_approvals(verdict, tip)
+        # A review approves the whole pull request (change None); an entry, one change.
+        mine = [replace(a, fresh=True) for a in found.approvals if a.change in (change_id, None)]
         return ApprovalSet(found.facts, mine, [n for n in found.not_counted
-                                               if n.approval.change == change_id
+                                               if n.approval.change in (change_id, None)
                                                and n.approval.commit])
 
     def _landed(self, change_id: str) -> dict[tuple[str, datetime | None], datetime]:
@@ -270,15 +273,22 @@ def _owed(result: Result | None) -> list[str]:
     return list(dict.fromkeys(pending)) or still_missing(result)
 
 
+def _arrival(approval: Approval, otherwise: datetime) -> datetime:
+    """When an approval not found on the main line arrived: a review, when it was
+    submitted; anything else only at the end of the period."""
+    return approval.at if approval.source == "github" and approval.at else otherwise
+
+
 def _steps(found: ApprovalSet, result: Result | None, change_id: str, stage: str
            ) -> list[ApprovalStep]:
-    steps = [ApprovalStep(n.approval.by, n.approval.at, n.approval.commit, False, n.reason, stage)
+    steps = [ApprovalStep(n.approval.by, n.approval.at, n.approval.commit, False, n.reason,
+                          stage, n.approval.source)
              for n in found.not_counted if n.approval.change in (None, change_id)]
     for approval in found.approvals:
         if approval.change in (None, change_id):
             counted, reason = _rule_verdict(approval, result)
             steps.append(ApprovalStep(approval.by, approval.at, approval.commit, counted,
-                                      reason, stage))
+                                      reason, stage, approval.source))
     return sorted(steps, key=lambda s: (str(s.at), s.by))
 
 

@@ -111,6 +111,13 @@ def _parser() -> argparse.ArgumentParser:
     audit.add_argument("--replay", metavar="POLICY_REV", default=None,
                        help="judge the period's merges again under this revision's approval "
                        "policy and teams; list the decisions that differ")
+    audit.add_argument("--approvals", choices=("git", "github"), default="git",
+                       help="where approvals are: approval commits (git, the default) or "
+                       "the merged pull requests' reviews (github: GITHUB_TOKEN, "
+                       "GITHUB_API_URL)")
+    audit.add_argument("--repository", metavar="OWNER/NAME", default=None,
+                       help="the GitHub repository, with --approvals github (default: "
+                       "GITHUB_REPOSITORY)")
     audit.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
     audit.add_argument("--strict", action="store_true", help="exit 1 when there are violations")
 
@@ -210,9 +217,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "audit":
             from opsascode.commands.audit import audit, start
 
+            reviews = None
+            if args.approvals == "github":
+                from opsascode.approvals.github import MergedPulls
+
+                reviews = MergedPulls.from_environment(args.repository)
+            elif args.repository:
+                parser.error("--repository goes with --approvals github")
             started = start(options.directory)  # git reads history while the rest loads
             return audit(options, args.format, args.since, args.until, args.asset,
-                         args.replay, args.strict, started=started)
+                         args.replay, args.strict, started=started, reviews=reviews)
         if args.command == "kpi":
             from opsascode.commands.kpi import kpi
 

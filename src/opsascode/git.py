@@ -487,6 +487,16 @@ class LogPass:
         except OSError as exc:
             self._error = f"cannot run git: {exc}"
 
+    def close(self) -> None:
+        """Stop git if it still runs (the audit failed before it needed the history)."""
+        if self._process is not None and self._read is None:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
+            self._read = (None,)
+        self._out.close()
+        self._err.close()
+
     def commits(self) -> list[HistoryCommit] | None:
         """The commits, ``rev`` first (None when git does not know ``rev``)."""
         if self._process is None:

@@ -14,10 +14,11 @@ revision.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from opsascode import problems as P
-from opsascode.approvals import ApprovalSet
+from opsascode.approvals import ApprovalSet, PullRequestFacts
 from opsascode.approvals.gitnative import BranchWalk, GitApprovals, approvals_of
 from opsascode.checks import CHECKS, Check, Context, graph_rules
 from opsascode.checks import incidents as incident_checks
@@ -31,6 +32,9 @@ from opsascode.plan import build_plan
 from opsascode.policy.result import Result, Status
 from opsascode.repository import Repository
 from opsascode.tree import GitTree
+
+if TYPE_CHECKING:
+    from opsascode.approvals.github import MergedPulls
 
 #: Worst first: the status a merge gets from the branches it merged.
 _RANK = {"error": 3, "disapproved": 2, "pending": 1, "approved": 0}
@@ -85,10 +89,15 @@ class MergeJudge:
     bases and branches come from the history read in one pass (git itself only for
     what it does not hold)."""
 
-    def __init__(self, git: GitRepo, loader: Loader, history: History | None = None) -> None:
+    def __init__(self, git: GitRepo, loader: Loader, history: History | None = None,
+                 reviews: MergedPulls | None = None) -> None:
         self.git = git
         self.loader = loader
         self.history = history
+        #: GitHub reviews instead of git-native approvals (``audit --approvals github``).
+        self.reviews = reviews
+        #: What the replays could not find out (a merge without a pull request).
+        self.notes: list[str] = []
         self._verdicts: dict[str, MergeVerdict] = {}
         self._repos: dict[str, Repository] = {}
         self._bases: dict[tuple[str, str], str | None] = {}
@@ -134,8 +143,7 @@ class MergeJudge:
         try:
             verdict.policy = self.repository(merge.parents[0])
             for other in merge.parents[1:]:
-                gate, head = self._gate(verdict.policy, merge.parents[0], other,
-                                        merge.committed_at.date())
+                gate, head = self._gate(verdict.policy, merge.parents[0], other, merge)
                 verdict.gates.append((gate, head))
                 if verdict.gate is None or _RANK[gate.status] > _RANK[verdict.gate.status]:
                     verdict.gate = gate
@@ -143,23 +151,27 @@ class MergeJudge:
             verdict.error = str(exc)
         return verdict
 
-    def _gate(self, policy: Repository, policy_rev: str, head_rev: str, day: date
+    def _gate(self, policy: Repository, policy_rev: str, head_rev: str, merge: HistoryCommit
               ) -> tuple[GateResult, Repository]:
         """``plan`` + ``check --approvals git`` of one merged branch, as it merged."""
         head = self.repository(head_rev)
         base_rev = self.merge_base(policy_rev, head_rev) or policy_rev
         base = self.repository(base_rev)
-        problems = head.problems + locate(head, gate_checks(head, day))
+        problems = head.problems + locate(head, gate_checks(head, merge.committed_at.date()))
         changed = (self.history.changed_paths(base_rev, head_rev) if self.history
                    else self.git.changed_paths(base_rev, head_rev))
         plan = build_plan(base, head, diff_repositories(base, head), changed, base_rev=base_rev,
                           head_rev=head_rev, head_problems=problems, policy=policy)
-        approvals = self.approvals(policy, base_rev, head_rev)
+        approvals = self.approvals(policy, base_rev, head_rev, merge)
         return decide(plan, policy, head, approvals), head
 
-    def approvals(self, policy: Repository, base_rev: str, head_rev: str) -> ApprovalSet:
+    def approvals(self, policy: Repository, base_rev: str, head_rev: str,
+                  merge: HistoryCommit | None = None) -> ApprovalSet:
         """The git-native approvals of ``base_rev..head_rev``, with the keys and the
-        signing rule of ``policy``."""
+        signing rule of ``policy``; with GitHub reviews, those of the pull request
+        ``merge`` merged, submitted by the time it merged."""
+        if self.reviews is not None:
+            return self._reviews(base_rev, head_rev, merge)
         commits = self.history.between(base_rev, head_rev) if self.history else None
         if commits is None:
             return GitApprovals(self.git.top, base_rev, head_rev, signing_keys(policy),
@@ -170,14 +182,37 @@ class MergeJudge:
         return approvals_of(walk, commits, head, base_rev, head_rev, signing_keys(policy),
                             requires_signed(policy))
 
+    def _reviews(self, base_rev: str, head_rev: str, merge: HistoryCommit | None,
+                 after: datetime | None = None) -> ApprovalSet:
+        assert self.reviews is not None
+        number = self.reviews.number(merge.sha, merge.subject) if merge else None
+        if number is None or merge is None:
+            if merge is not None and after is None:
+                self.notes.append(f"merge {merge.sha[:12]} names no pull request on GitHub: "
+                                  "judged without reviews")
+            return ApprovalSet(PullRequestFacts(head=head_rev, base=base_rev))
+        return self.reviews.approvals(number, base_rev, head_rev,
+                                      until=None if after else merge.committed_at, after=after)
+
+    def later_approvals(self, verdict: MergeVerdict, tip: str) -> ApprovalSet:
+        """What was approved after a merge: approval commits on the main line or on
+        branches merged later, up to ``tip``; with GitHub reviews, the reviews of its
+        pull request submitted after it merged."""
+        assert verdict.policy is not None
+        gate = verdict.gate
+        if self.reviews is not None:
+            base, head = (gate.plan.base, gate.plan.head) if gate else (tip, tip)
+            return self._reviews(base, head, verdict.merge, after=verdict.merge.committed_at)
+        return self.approvals(verdict.policy, verdict.merge.sha, tip)
+
     def under(self, verdict: MergeVerdict, policy: Repository
               ) -> list[tuple[GateResult, GateResult]]:
         """Each merged branch judged then, and by another revision's policy and teams
         (and keys: the approvals are collected again when the signing set-up differs)."""
         if verdict.policy is None:
             return []
-        same_keys = (signing_keys(policy), requires_signed(policy)) == (
-            signing_keys(verdict.policy), requires_signed(verdict.policy))
+        same_keys = self.reviews is not None or (signing_keys(policy), requires_signed(
+            policy)) == (signing_keys(verdict.policy), requires_signed(verdict.policy))
         pairs = []
         for gate, head in verdict.gates:
             approvals = gate.approvals if same_keys else self.approvals(

@@ -12,6 +12,7 @@ Whether a stale (``fresh=False``) approval counts is the rule's business
 from __future__ import annotations
 
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -47,6 +48,7 @@ __all__ = [
     "SUPPORTED_EVENTS",
     "GitHubApprovals",
     "GitHubEvent",
+    "MergedPulls",
     "commit_contributors",
     "event_revisions",
     "judge_reviews",
@@ -121,6 +123,93 @@ class GitHubApprovals:
                 f"{head[:12]} while this check ran; the check of {head[:12]} decides"
             )
         return head
+
+
+class MergedPulls:
+    """The reviews of merged pull requests, for ``audit --approvals github``.
+
+    A merge commit's pull request is the one GitHub's merge subject names ("Merge
+    pull request #7 from ..."), else the one the API associates with the commit as
+    its merge commit. Its reviews are judged as the gate saw them when it merged:
+    only those submitted by the merge's time count (``until``); those submitted
+    after it are the late approvals an emergency change may owe (``after``). Each
+    pull request is fetched once.
+    """
+
+    name = "github"
+
+    def __init__(self, client: GitHubClient, repository: str) -> None:
+        if not _REPOSITORY.fullmatch(repository):
+            raise FatalError(f"{repository!r} is not a GitHub repository (OWNER/NAME)")
+        self.client = client
+        self.repository = repository
+        self._pulls: dict[int, tuple[dict[str, Any], list[dict[str, Any]],
+                                     list[dict[str, Any]]]] = {}
+
+    @classmethod
+    def from_environment(
+        cls,
+        repository: str | None = None,
+        environ: Mapping[str, str] | None = None,
+        transport: Transport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> MergedPulls:
+        """The reviews of ``repository`` (else ``GITHUB_REPOSITORY``), with the token
+        and API URL of the environment."""
+        env = os.environ if environ is None else environ
+        token = env.get("GITHUB_TOKEN", "").strip()
+        if not token:
+            raise FatalError(MISSING_TOKEN)
+        name = repository or env.get("GITHUB_REPOSITORY", "").strip()
+        if not name:
+            raise FatalError("which GitHub repository? pass --repository OWNER/NAME (in "
+                             "GitHub Actions, GITHUB_REPOSITORY names it)")
+        api_url = env.get("GITHUB_API_URL") or DEFAULT_API_URL
+        return cls(GitHubClient(token, api_url, transport, sleep), name)
+
+    def number(self, merge: str, subject: str) -> int | None:
+        """The pull request a merge commit merged; None when it merged none."""
+        found = _MERGE_SUBJECT.match(subject)
+        if found:
+            return int(found.group(1))
+        path = f"/repos/{self.repository}/commits/{commit_id(merge, 'the merge')}/pulls"
+        for pull in _objects(self.client.get_paginated(path), path):
+            number = pull.get("number")
+            if pull.get("merge_commit_sha") == merge and isinstance(number, int):
+                return number
+        return None
+
+    def approvals(self, number: int, base: str, head: str, *, until: datetime | None = None,
+                  after: datetime | None = None) -> ApprovalSet:
+        """The reviews of pull request ``number`` submitted by ``until`` (or after
+        ``after``), judged against ``head``, the commit it merged."""
+        pull, commits, reviews = self._pull(number)
+        chosen = [r for r in reviews
+                  if (at := _timestamp(r.get("submitted_at"))) is None
+                  or ((until is None or at <= until) and (after is None or at > after))]
+        approvals, not_counted = judge_reviews(chosen, head)
+        facts = PullRequestFacts(
+            author=login_of(pull.get("user")), contributors=commit_contributors(commits),
+            head=head, base=base, number=number,
+            title=pull.get("title") if isinstance(pull.get("title"), str) else None,
+        )
+        return ApprovalSet(facts, approvals, not_counted)
+
+    def _pull(self, number: int) -> tuple[dict[str, Any], list[dict[str, Any]],
+                                           list[dict[str, Any]]]:
+        if number not in self._pulls:
+            path = f"/repos/{self.repository}/pulls/{number}"
+            pull = self.client.get_json(path)
+            if not isinstance(pull, dict):
+                raise FatalError(f"GET {path}: expected a JSON object from GitHub")
+            commits = _objects(self.client.get_paginated(f"{path}/commits"), f"{path}/commits")
+            reviews = _objects(self.client.get_paginated(f"{path}/reviews"), f"{path}/reviews")
+            self._pulls[number] = (pull, commits, reviews)
+        return self._pulls[number]
+
+
+_MERGE_SUBJECT = re.compile(r"Merge pull request #([0-9]{1,9}) from ")
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 
 
 def judge_reviews(

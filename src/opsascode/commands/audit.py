@@ -17,6 +17,7 @@ from opsascode.git import GitRepo, LogPass
 from opsascode.roots import branch_named, find_root
 
 if TYPE_CHECKING:
+    from opsascode.approvals.github import MergedPulls
     from opsascode.audit import AuditReport
     from opsascode.workspace import Options
 
@@ -33,24 +34,29 @@ def start(directory: Path) -> Started:
 
 def build_audit(options: Options, since: date | None, until: date | None,
                 asset: str | None = None, replay: str | None = None,
-                now: datetime | None = None, started: Started | None = None) -> AuditReport:
+                now: datetime | None = None, started: Started | None = None,
+                reviews: MergedPulls | None = None) -> AuditReport:
     """The audit as data (for ``demo`` and other callers); ``now`` defaults to the
-    current time."""
+    current time; ``reviews``: judge merges by GitHub reviews."""
     from opsascode.audit import run_audit
     from opsascode.loader import Loader
     from opsascode.workspace import open_cache
 
     git, log = started or start(options.directory)
-    loader = Loader(open_cache(find_root(options.directory), options))
-    return run_audit(git, loader, since, until, now or datetime.now(UTC), asset=asset,
-                     replay=replay, log=log)
+    try:
+        loader = Loader(open_cache(find_root(options.directory), options))
+        return run_audit(git, loader, since, until, now or datetime.now(UTC), asset=asset,
+                         replay=replay, log=log, reviews=reviews)
+    finally:
+        log.close()
 
 
 def audit(options: Options, fmt: str, since: date | None, until: date | None,
           asset: str | None, replay: str | None, strict: bool, out: TextIO | None = None,
-          *, now: datetime | None = None, started: Started | None = None) -> int:
+          *, now: datetime | None = None, started: Started | None = None,
+          reviews: MergedPulls | None = None) -> int:
     """Print the audit; with ``strict``, exit 1 when there are violations."""
-    result = build_audit(options, since, until, asset, replay, now, started)
+    result = build_audit(options, since, until, asset, replay, now, started, reviews)
     from opsascode.report import audit as report
 
     render = {"json": report.as_json, "markdown": report.as_markdown,

@@ -122,7 +122,8 @@ def _timeline_lines(item: ChangeTimeline) -> list[str]:
 
 def _approval(a: ApprovalStep) -> str:
     verdict = "counted" if a.counted else "not counted"
-    return (f"{a.by} {_when(a.at)} ({a.stage}, commit {(a.commit or '-')[:12]}): {verdict}: "
+    origin = "review on" if a.source == "github" else "commit"
+    return (f"{a.by} {_when(a.at)} ({a.stage}, {origin} {(a.commit or '-')[:12]}): {verdict}: "
             f"{_one_line(a.reason)}")
 
 

@@ -1,0 +1,184 @@
+"""``opsascode audit --approvals github``: merges judged by their pull requests' GitHub
+reviews, as they stood when each merged; a fake transport, never the network."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from opsascode import cli
+from opsascode.approvals.github import MergedPulls
+from opsascode.approvals.github_api import GitHubClient, HttpResponse
+from opsascode.commands.audit import audit
+from opsascode.errors import FatalError
+from opsascode.workspace import Options
+from testing import estate
+from testing.repos import git, identity, init_git, write
+
+API = "https://api.github.com"
+REPO = "acme/ops"
+TOKEN = "ghs_0123456789abcdefABCDEF0123456789abcd"
+NOW = datetime(2026, 12, 31, tzinfo=UTC)
+LOW = estate.change("CHG-2", targets="[svc-report]", effect="none", action="config",
+                    title="Tune the reports")
+EMERGENCY = estate.change("CHG-9", type="emergency", targets="[srv-1]", action="restart",
+                          title="Restart srv-1")
+
+
+def commit_on(root: Path, who: str, message: str, when: str) -> str:
+    env = {**identity(who), "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    git(root, "add", "-A", env=env)
+    git(root, "commit", "-q", "--allow-empty", "--no-gpg-sign", "-m", message, env=env)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def merge(root: Path, branch: str, message: str, when: str) -> str:
+    env = {**identity("web-flow"), "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when}
+    git(root, "checkout", "-q", "main", env=env)
+    git(root, "merge", "--no-ff", "-q", "--no-gpg-sign", "-m", message, branch, env=env)
+    return git(root, "rev-parse", "HEAD").strip()
+
+
+def pull_request(root: Path, number: int, change: str, text: str, merged_at: str,
+                 subject: str | None = None) -> tuple[str, str]:
+    """A branch with one change request by dora, merged as pull request ``number``;
+    (head, merge)."""
+    git(root, "checkout", "-q", "-b", f"chg-{number}", "main")
+    write(root, {f"changes/{change}.yaml": text})
+    head = commit_on(root, "dora", change, "2026-12-05T20:00:00+01:00")
+    message = subject or f"Merge pull request #{number} from acme/chg-{number}"
+    return head, merge(root, f"chg-{number}", message, merged_at)
+
+
+def review(login: str, state: str, head: str, at: str, number: int = 1) -> dict[str, Any]:
+    return {"id": number, "user": {"login": login, "type": "User"}, "state": state,
+            "commit_id": head, "submitted_at": at}
+
+
+def routes(number: int, head: str, reviews: list[dict[str, Any]]
+           ) -> dict[str, list[HttpResponse]]:
+    pull = f"{API}/repos/{REPO}/pulls/{number}"
+    return {
+        pull: [ok({"number": number, "title": "a change", "user": {"login": "dora"},
+                   "head": {"sha": head}, "commits": 1})],
+        f"{pull}/commits?per_page=100": [ok([{"sha": head, "author": {"login": "dora"},
+                                              "committer": {"login": "web-flow"}}])],
+        f"{pull}/reviews?per_page=100": [ok(reviews)],
+    }
+
+
+def ok(body: Any) -> HttpResponse:
+    return HttpResponse(200, {}, json.dumps(body).encode())
+
+
+class Fake:
+    def __init__(self, served: dict[str, list[HttpResponse]]) -> None:
+        self.served = served
+        self.urls: list[str] = []
+
+    def __call__(self, request: Any) -> HttpResponse:
+        self.urls.append(request.full_url)
+        assert request.full_url in self.served, f"unexpected request {request.full_url}"
+        return self.served[request.full_url][0]
+
+
+def report(root: Path, served: dict[str, list[HttpResponse]]) -> tuple[dict[str, Any], Fake]:
+    fake = Fake(served)
+    reviews = MergedPulls(GitHubClient(TOKEN, API, fake, sleep=lambda _: None), REPO)
+    out = io.StringIO()
+    code = audit(Options(root, use_cache=False), "json", None, None, None, None, False, out,
+                 now=NOW, reviews=reviews)
+    assert code == 0
+    result: dict[str, Any] = json.loads(out.getvalue())
+    return result, fake
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = init_git(write(tmp_path / "ops", estate.gated_files()))
+    commit_on(root, "maintainer", "the operations repository", "2026-11-01T09:00:00+01:00")
+    return root
+
+
+def violations(result: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(v["code"], v["commit"]) for v in result["violations"]]
+
+
+def test_a_review_given_before_the_merge_approves_it(repo: Path) -> None:
+    head, merged = pull_request(repo, 7, "CHG-2", LOW, "2026-12-06T10:00:00+01:00")
+    result, fake = report(repo, routes(7, head, [
+        review("olga", "APPROVED", head, "2026-12-06T08:00:00Z")]))
+    assert violations(result) == []
+    assert [(m["commit"], m["status"]) for m in result["merges"]] == [(merged, "approved")]
+    [item] = result["changes"]
+    [step] = item["approvals"]
+    assert (step["by"], step["source"], step["commit"], step["counted"], step["stage"]) == (
+        "olga", "github", head, True, "before merge")
+    assert f"{API}/repos/{REPO}/pulls/7" in fake.urls
+
+
+def test_a_review_given_after_the_merge_does_not_approve_it(repo: Path) -> None:
+    head, merged = pull_request(repo, 7, "CHG-2", LOW, "2026-12-06T10:00:00+01:00")
+    result, _ = report(repo, routes(7, head, [
+        review("olga", "APPROVED", head, "2026-12-06T10:00:01Z")]))  # 09:00 UTC merge
+    assert violations(result) == [("unapproved-merge", merged)]
+    assert result["changes"][0]["approvals"] == []
+
+
+def test_the_pull_request_of_a_merge_with_its_own_subject_is_asked_of_github(repo: Path
+                                                                              ) -> None:
+    head, merged = pull_request(repo, 8, "CHG-2", LOW, "2026-12-06T10:00:00+01:00",
+                                subject="Tune the reports")
+    served = routes(8, head, [review("olga", "APPROVED", head, "2026-12-06T08:00:00Z")])
+    served[f"{API}/repos/{REPO}/commits/{merged}/pulls?per_page=100"] = [ok([
+        {"number": 3, "merge_commit_sha": "f" * 40}, {"number": 8, "merge_commit_sha": merged}])]
+    result, _ = report(repo, served)
+    assert violations(result) == []
+
+
+def test_a_merge_without_a_pull_request_is_judged_without_reviews(repo: Path) -> None:
+    _head, merged = pull_request(repo, 9, "CHG-2", LOW, "2026-12-06T10:00:00+01:00",
+                                 subject="merged by hand")
+    result, _ = report(repo, {f"{API}/repos/{REPO}/commits/{merged}/pulls?per_page=100":
+                              [ok([])]})
+    assert violations(result) == [("unapproved-merge", merged)]
+    assert any(f"merge {merged[:12]} names no pull request" in n for n in result["notes"])
+
+
+def test_an_emergency_change_is_retro_approved_by_later_reviews(repo: Path) -> None:
+    head, merged = pull_request(repo, 11, "CHG-9", EMERGENCY, "2026-12-05T21:30:00+01:00")
+    before = review("olga", "APPROVED", head, "2026-12-05T20:10:00Z", 1)
+    late = [review("carl", "APPROVED", head, "2026-12-07T08:00:00Z", 2),
+            review("cora", "APPROVED", head, "2026-12-07T09:00:00Z", 3)]
+    result, _ = report(repo, routes(11, head, [before]))
+    assert violations(result) == [("emergency-overdue", merged)]
+    result, _ = report(repo, routes(11, head, [before, *late]))
+    assert violations(result) == []
+    [item] = result["changes"]
+    assert item["retro"]["met"] is True
+    assert [(a["by"], a["stage"], a["counted"]) for a in item["approvals"]] == [
+        ("olga", "before merge", True), ("carl", "after merge", True),
+        ("cora", "after merge", True)]
+
+
+def test_the_command_line_needs_a_token_and_a_repository(repo: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    monkeypatch.delenv("GITHUB_TOKEN", raising=False)
+    monkeypatch.delenv("GITHUB_REPOSITORY", raising=False)
+    assert cli.main(["-C", str(repo), "audit", "--approvals", "github"]) == 2
+    assert "GITHUB_TOKEN is not set" in capsys.readouterr().err
+    monkeypatch.setenv("GITHUB_TOKEN", TOKEN)
+    assert cli.main(["-C", str(repo), "audit", "--approvals", "github"]) == 2
+    assert "--repository OWNER/NAME" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        cli.main(["-C", str(repo), "audit", "--repository", REPO])
+    assert "--repository goes with --approvals github" in capsys.readouterr().err
+    with pytest.raises(FatalError, match="not a GitHub repository"):
+        MergedPulls.from_environment("acme/ops/../x", {"GITHUB_TOKEN": TOKEN})
