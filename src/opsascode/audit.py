@@ -10,9 +10,10 @@ earlier. Violations and policy changes are defined in :mod:`opsascode.audit_find
 timelines in :mod:`opsascode.change_history`, an asset's history in
 :mod:`opsascode.asset_history`.
 
-Approvals are the git-native ones (``opsascode approve``): reviews given on a code
-host are not in git, so an audit of a repository gated by them reports its merges as
-unapproved.
+Approvals are the git-native ones (``opsascode approve``), or with ``--approvals
+github`` the reviews of each merge's pull request as they stood when it merged (reviews
+are not in git: without it, a repository gated by them has its merges reported as
+unapproved).
 """
 
 from __future__ import annotations

@@ -3,9 +3,10 @@
 A main-line merge is judged as ``opsascode check --approvals git`` would have judged
 its pull request when it merged: the plan of the merged branch (its other parent)
 against its first parent, the approval policy, teams and signing keys in force at
-that first parent, and the git-native approval commits found on the branch. One
-:class:`~opsascode.loader.Loader` is shared by every merge, so each revision parses
-only the files that differ from those already read.
+that first parent, and the git-native approval commits found on the branch (or the
+reviews of its pull request submitted by then: ``check --approvals github``). One
+:class:`~opsascode.loader.Loader` is shared by every merge, and each revision is
+derived from the one loaded before it, so it reads only the files that differ.
 
 ``--replay`` judges the same plan and approvals by the policy and teams of another
 revision.
@@ -153,7 +154,7 @@ class MergeJudge:
 
     def _gate(self, policy: Repository, policy_rev: str, head_rev: str, merge: HistoryCommit
               ) -> tuple[GateResult, Repository]:
-        """``plan`` + ``check --approvals git`` of one merged branch, as it merged."""
+        """``plan`` + ``check`` of one merged branch, as it merged."""
         head = self.repository(head_rev)
         base_rev = self.merge_base(policy_rev, head_rev) or policy_rev
         base = self.repository(base_rev)
