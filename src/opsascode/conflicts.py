@@ -33,11 +33,19 @@ def overlap(a_start: datetime, a_end: datetime, b_start: datetime, b_end: dateti
     return a_start < b_end and b_start < a_end
 
 
+def active_changes(changes: Iterable[Change]) -> list[Change]:
+    """The changes that may still collide with another, in id order (worked out once
+    for all the changes a plan judges)."""
+    return sorted((c for c in changes if c.status in ACTIVE), key=lambda c: c.id)
+
+
 def change_conflicts(change: Change, radius: BlastRadius, others: Iterable[Change],
                      radius_of: Callable[[Change], BlastRadius]) -> list[Conflict]:
+    """Conflicts with ``others`` (as :func:`active_changes` gives them: active, in id
+    order)."""
     found = []
     mine = radius.ids()
-    for other in sorted(others, key=lambda c: c.id):
+    for other in others:
         if other.id == change.id or other.status not in ACTIVE:
             continue
         if not overlap(change.window.start, change.window.end, other.window.start,

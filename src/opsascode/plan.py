@@ -13,6 +13,7 @@ from opsascode import problems as P
 from opsascode.calendars import BusinessCalendar, calendar_for
 from opsascode.conflicts import (
     Conflict,
+    active_changes,
     change_conflicts,
     freeze_conflicts,
     maintenance_conflicts,
@@ -95,7 +96,8 @@ def build_plan(base: Repository, head: Repository, diff: list[RecordChange],
     changes = branch_changes(diff, head)
     plan.undeclared = undeclared(diff, base, head, changes)
     plan.new_single_points = _new_single_points(diff, base, estate)
-    others = [*head.changes(), *(also or [])]
+    others = active_changes([*head.changes(), *(also or [])])
+    assets_of_rules: dict[str, AssetBase] | None = None
     history = TrackRecords(head)
     status = {c.id: c.status for c in diff}
     for change in sorted(changes, key=lambda c: c.id):
@@ -109,7 +111,9 @@ def build_plan(base: Repository, head: Repository, diff: list[RecordChange],
         inputs.team_record = history.of_team(change.team, excluding=change.id)
         inputs.asset_record = history.of_assets(change.targets, excluding=change.id)
         problems = [p for p in head_problems if p.file == head.origins[change.id].file]
-        template, mismatch = _template(change, rules)
+        if assets_of_rules is None and change.type == "standard":
+            assets_of_rules = {a.id: a for a in rules.assets()}
+        template, mismatch = _template(change, rules, assets_of_rules or {})
         if mismatch:
             problems.append(P.error(head.origins[change.id].file, "template-mismatch",
                                     mismatch, line=1, column=1))
@@ -136,14 +140,14 @@ def _risk_inputs(change: Change, radius: BlastRadius, targets: list[AssetBase],
     )
 
 
-def _template(change: Change, base: Repository) -> tuple[ChangeTemplate | None, str | None]:
+def _template(change: Change, base: Repository, assets: dict[str, AssetBase]
+              ) -> tuple[ChangeTemplate | None, str | None]:
     if change.type != "standard" or change.template is None:
         return None, None
     template = base.get(change.template, ChangeTemplate)
     if template is None:
         return None, (f"standard change {change.id!r} names template {change.template!r}, "
                       "which the base revision does not have; it is assessed as a normal change")
-    assets = {a.id: a for a in base.assets()}
     reason = template_mismatch(change, template, assets)
     if reason:
         return None, (f"standard change {change.id!r} does not match template "
