@@ -35,6 +35,7 @@ class DependencyGraph:
         self._needed_by: dict[str, dict[str, str]] = {}  # node -> {dependent: relation}
         #: cluster id -> (members, min_available), for redundancy rules
         self.clusters: dict[str, tuple[tuple[str, ...], int]] = {}
+        self._cycles: list[list[str]] | None = None
 
     @classmethod
     def build(cls, assets: Iterable[AssetBase]) -> DependencyGraph:
@@ -95,7 +96,14 @@ class DependencyGraph:
         Only relations that pass an outage on count: a monitoring system that runs on
         the cluster it monitors (``monitored_by``), a backup target or a replica
         closes no real loop. Kahn's algorithm peels off everything acyclic first, so
-        only the nodes caught in or behind a cycle ever reach networkx."""
+        only the nodes caught in or behind a cycle ever reach networkx. Worked out
+        once: a graph does not change once built (revisions with the same assets
+        share one)."""
+        if self._cycles is None:
+            self._cycles = self._find_cycles()
+        return [list(cycle) for cycle in self._cycles]
+
+    def _find_cycles(self) -> list[list[str]]:
         remaining = self._not_peeled()
         if not remaining:
             return []

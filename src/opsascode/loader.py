@@ -137,6 +137,13 @@ class Loader:
         kept = [p for p in base.problems if p.file not in fresh and p.file not in removed]
         found = [p for _source, result in fresh.values() for p in result.problems]
         repo.problems = sorted([*kept, *locate(repo, found)])
+        # The types of the records that differ; views of the others are the base's.
+        before = [self._results.get((path, base.blobs[path])) for path in removed | fresh.keys()
+                  if path in base.blobs]
+        if all(result is not None for result in before):
+            repo._like = (base, frozenset(
+                type(record) for result in [*before, *(r for _s, r in fresh.values())]
+                if result is not None for _loc, record in result.records))
         return repo
 
     def _placed(self, path: str, result: FileResult) -> list[tuple[str, Record, Origin]]:

@@ -74,22 +74,40 @@ class Repository:
     #: for (after loading); the loader clears them if records are added later.
     _by_type: dict[type, list[Record]] = field(default_factory=dict, repr=False)
     _graph: DependencyGraph | None = field(default=None, repr=False)
+    #: The repository this one was derived from and the types of the records that
+    #: differ (the loader's ``derive``): views of the other types are shared.
+    _like: tuple[Repository, frozenset[type]] | None = field(default=None, repr=False)
 
     def of_type(self, cls: type[R]) -> Iterator[R]:
         found = self._by_type.get(cls)
         if found is None:
-            found = self._by_type[cls] = [r for r in self.records.values() if isinstance(r, cls)]
+            if self._same_as_base(cls):
+                assert self._like is not None
+                found = list(self._like[0].of_type(cls))
+            else:
+                found = [r for r in self.records.values() if isinstance(r, cls)]
+            self._by_type[cls] = found
         return iter(found)  # type: ignore[arg-type]
 
     def graph(self) -> DependencyGraph:
-        """The dependency graph of the assets (built once)."""
+        """The dependency graph of the assets (built once; shared with the revision
+        this one was derived from when no asset differs)."""
         if self._graph is None:
-            self._graph = DependencyGraph.build(self.assets())
+            if self._same_as_base(AssetBase):
+                assert self._like is not None
+                self._graph = self._like[0].graph()
+            else:
+                self._graph = DependencyGraph.build(self.assets())
         return self._graph
+
+    def _same_as_base(self, cls: type) -> bool:
+        """No record of type ``cls`` differs from the base's (same records, same order)."""
+        return self._like is not None and not any(issubclass(t, cls) for t in self._like[1])
 
     def forget_indexes(self) -> None:
         self._by_type.clear()
         self._graph = None
+        self._like = None
 
     def get(self, record_id: str, cls: type[R]) -> R | None:
         record = self.records.get(record_id)
