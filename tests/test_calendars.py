@@ -420,3 +420,28 @@ def test_calendar_for_falls_back_to_any_calendar_then_24x7(tmp_path: Path) -> No
     (tmp_path / "policies" / "calendars.yaml").unlink()
     fallback = calendar_for(load(WorkingTree(tmp_path)))
     assert fallback.is_24x7 and fallback.record is None and fallback.zone.key == "UTC"
+
+
+def test_one_country_is_loaded_not_all_of_them() -> None:
+    """The holidays library would import all ~280 countries to hand out one; ours
+    loads the one asked for, and gives the same days as the library's usual path."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from opsascode.calendars import _public_holidays, holiday_error\n"
+        "from opsascode.records.policies import Holidays\n"
+        "days = _public_holidays(Holidays(country='DE', subdivision='BE'))\n"
+        "assert holiday_error('DE', 'BE') is None and holiday_error('DE', 'XX')\n"
+        "print(sorted(m for m in sys.modules if m.startswith('holidays.countries.')))\n"
+        "print(sorted(str(d) for d in days[date(2026, 1, 1):date(2027, 1, 1)]))\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out[0] == "['holidays.countries.germany']"
+    import holidays
+
+    expected = sorted(str(d) for d in holidays.country_holidays("DE", subdiv="BE")[
+        date(2026, 1, 1):date(2027, 1, 1)])
+    assert out[1] == str(expected)

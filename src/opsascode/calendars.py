@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -79,12 +79,21 @@ def holiday_error(country: str, subdivision: str | None) -> str | None:
     """Why the holidays library cannot give the holidays of a country/subdivision."""
     import holidays  # 10 ms, and only calendars with a country need it
 
-    supported = holidays.list_supported_countries()
-    if country not in supported:
+    _one_country_at_a_time()
+    try:  # the country's own module only (the library's list loads every country)
+        from holidays.registry import EntityLoader
+
+        codes: Collection[str] = set(EntityLoader.get_country_codes())
+        subdivisions = (list(getattr(holidays, country).subdivisions) if country in codes
+                        else [])
+    except (ImportError, AttributeError):  # another version of the library
+        supported = holidays.list_supported_countries()
+        codes, subdivisions = supported, supported.get(country, [])
+    if country not in codes:
         return f"holidays.country {country!r} is not a supported ISO 3166 country code"
-    if subdivision is not None and subdivision not in supported[country]:
+    if subdivision is not None and subdivision not in subdivisions:
         return (f"holidays.subdivision {subdivision!r} is not a subdivision of {country}; "
-                f"use one of {', '.join(supported[country])}")
+                f"use one of {', '.join(subdivisions)}")
     return None
 
 
@@ -310,10 +319,35 @@ def _public_holidays(days_off: Holidays) -> holidays.HolidayBase | None:
         return None
     import holidays  # 10 ms, and only calendars with a country need it
 
+    _one_country_at_a_time()
     try:
         return holidays.country_holidays(days_off.country, subdiv=days_off.subdivision)
     except NotImplementedError:  # an unknown country: validate reports unknown-country
         return None
+
+
+def _one_country_at_a_time() -> None:
+    """Let the holidays library load the one country asked for.
+
+    Its lazy loader imports ``holidays.countries.<country>``, and importing any module
+    of that package runs the package's ``__init__``, which imports all ~280 countries
+    (60 ms of a run that needs one). Before that, the package is registered as a bare
+    namespace over the same folder: each country module then loads on its own, as the
+    loader intends. Once the package has been imported for real, nothing changes."""
+    import importlib.util
+    import sys
+    import types
+
+    name = "holidays.countries"
+    if name in sys.modules:
+        return
+    spec = importlib.util.find_spec(name)
+    if spec is None or not spec.submodule_search_locations:
+        return
+    package = types.ModuleType(name)
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__package__ = name
+    sys.modules[name] = package
 
 
 def _minutes(clock: str) -> int:
