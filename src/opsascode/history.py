@@ -374,6 +374,13 @@ class SnapshotTree(GitTree):
     def entries(self, folders: tuple[str, ...]) -> list[TreeEntry]:
         return _listed(self._files, folders)
 
+    def listing(self, folders: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+        wanted = tuple(f.rstrip("/") for f in folders)
+        under = tuple(f"{f}/" for f in wanted)
+        return {path: entry for path, entry in self._files.items()
+                if (path.startswith(under) or path in wanted)
+                and entry[0].startswith(("100", "120"))}
+
     def blob(self, blob_id: str) -> bytes:
         return self._reader.data(blob_id)
 

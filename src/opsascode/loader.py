@@ -74,6 +74,7 @@ class Loader:
                 if progress:
                     progress(repo.files)
         repo.problems = locate(repo, repo.problems)
+        repo.loaded_by = self
         return repo
 
     def derive(self, base: Repository, tree: GitTree) -> Repository:
@@ -90,26 +91,27 @@ class Loader:
                 or any(p.code == "duplicate-id" for p in base.problems)):
             return self.load(tree)
         loaded = self._loaded
-        entries = {e.path: e for e in tree.entries(limits.folders.all())
-                   if loaded.get(e.path) or (e.path not in loaded and loaded.setdefault(
-                       e.path, is_loaded(e.path)))}
-        changed = sorted(p for p, e in entries.items() if base.blobs.get(p) != e.blob_id)
-        removed = [p for p in base.blobs if p not in entries]
-        if (any(e.mode == SYMLINK_MODE for e in entries.values())
-                or any((p, b) not in self._results for p, b in base.blobs.items()
-                       if p in entries and entries[p].blob_id == b)):
+        entries = {path: entry for path, entry in tree.listing(limits.folders.all()).items()
+                   if (loaded[path] if path in loaded
+                       else loaded.setdefault(path, is_loaded(path)))}
+        blobs = base.blobs
+        changed = sorted(p for p, (_mode, blob) in entries.items() if blobs.get(p) != blob)
+        removed = [p for p in blobs if p not in entries]
+        if base.loaded_by is not self or any(mode == SYMLINK_MODE
+                                             for mode, _blob in entries.values()):
             return self.load(tree)
         with gc_paused():
-            sources = self._parse_ahead([tree.source(entries[p], limits.max_file_size)
+            sources = self._parse_ahead([tree.source(TreeEntry(p, *entries[p], 0),
+                                                     limits.max_file_size)
                                          for p in changed], limits)
             fresh = {s.path: (s, self._result(s, limits)) for s in sources}
             return self._derived(base, tree, entries, fresh, set(removed), settings_blob)
 
-    def _derived(self, base: Repository, tree: Tree, entries: dict[str, TreeEntry],
+    def _derived(self, base: Repository, tree: Tree, entries: dict[str, tuple[str, str]],
                  fresh: dict[str, tuple[SourceFile, FileResult]], removed: set[str],
                  settings_blob: str | None) -> Repository:
         repo = Repository(settings=base.settings, settings_blob=settings_blob,
-                          files=len(entries))
+                          files=len(entries), loaded_by=self)
         # Looked up by path only: copies of the base's, patched.
         repo.blobs, repo.sources, repo.readers = (dict(base.blobs), dict(base.sources),
                                                   dict(base.readers))

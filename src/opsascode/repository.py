@@ -62,6 +62,8 @@ class Repository:
     blobs: dict[str, str] = field(default_factory=dict)
     #: The blob id of opsascode.yaml (None: none, or not known).
     settings_blob: str | None = None
+    #: The loader that read it (it holds the results of its files).
+    loaded_by: object = field(default=None, repr=False, compare=False)
 
     def source(self, path: str) -> bytes | None:
         if path not in self.sources and path in self.readers:

@@ -161,6 +161,10 @@ class GitTree:
         """The files under ``folders`` (literal paths: files or folders)."""
         return self.repo.tree(self.commit, folders)
 
+    def listing(self, folders: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+        """path -> (mode, blob id) of the files under ``folders``."""
+        return {e.path: (e.mode, e.blob_id) for e in self.entries(folders)}
+
     def blob(self, blob_id: str) -> bytes:
         return self.repo.read_blob(blob_id)
 
