@@ -246,13 +246,9 @@ class Auditor:
     def _direct_pushes(self) -> list[tuple[HistoryCommit, list[str]]]:
         """Non-merge commits of the period that change guarded files (once)."""
         if self._pushes is None:
-            self._pushes = []
-            for commit in self.in_period:
-                if commit.is_merge:
-                    continue
-                guarded = self.guard.guarded(commit)
-                if guarded and not self.guard.is_approval(commit):
-                    self._pushes.append((commit, guarded))
+            self._pushes = [(commit, guarded) for commit, guarded in
+                            self.guard.pushes(self.in_period)
+                            if not self.guard.is_approval(commit)]
         return self._pushes
 
     def _policy_changes(self, verdicts: list[MergeVerdict]) -> list[PolicyChange]:

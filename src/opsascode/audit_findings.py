@@ -22,6 +22,7 @@ already is one, as the ``direct-push`` or ``unapproved-merge`` its entry names.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,25 +83,43 @@ class Guard:
         # One regular expression for the paths every policy protects: a 10,000-commit
         # history has tens of thousands of paths to test.
         self._always = _any_of([*DEFAULT_PROTECTED, SETTINGS_FILE])
+        under = tuple(f.rstrip("/") + "/" for f in self.policies)
         self._policy_commits = [i for i, c in enumerate(line.commits)
-                                if any(is_record_file(p, self.policies) for p in c.paths)]
+                                if any(p.startswith(under) and is_record_file(p, self.policies)
+                                       for p in c.paths)]
         #: path -> guarded whatever the policy says; policy revision -> its extra paths.
         self._usual: dict[str, bool] = {}
         self._extras: dict[int | None, re.Pattern[str] | None] = {}
 
-    def guarded(self, commit: HistoryCommit) -> list[str]:
-        hits: list[str] = []
-        rest: list[str] = []
-        for path in commit.paths:
-            guarded = self._usual.get(path)
-            if guarded is None:
-                guarded = self._usual[path] = bool(is_record_file(path, self.records)
-                                                   or self._always.match(path))
-            (hits if guarded else rest).append(path)
-        if rest:
-            extra = self._extra(commit)
-            hits += [p for p in rest if extra is not None and extra.match(p)]
-        return sorted(hits)
+    def pushes(self, commits: Iterable[HistoryCommit]
+               ) -> Iterator[tuple[HistoryCommit, list[str]]]:
+        """The commits (main-line order) that are not merges and change guarded files,
+        with those files; a path is judged once, and once per policy revision when the
+        usual rules do not guard it."""
+        usual, records, always = self._usual, self.records, self._always
+        extras: dict[int | None, dict[str, bool]] = {}
+        for commit in commits:
+            if commit.is_merge:
+                continue
+            hits = []
+            extra: dict[str, bool] | None = None
+            for path in commit.paths:
+                guarded = usual.get(path)
+                if guarded is None:
+                    guarded = usual[path] = bool(is_record_file(path, records)
+                                                 or always.match(path))
+                if not guarded:
+                    if extra is None:
+                        at = newest_before(self._policy_commits, self.line.index(commit.sha))
+                        extra = extras.setdefault(at, {})
+                    guarded = extra.get(path)
+                    if guarded is None:
+                        pattern = self._extra(commit)
+                        guarded = extra[path] = bool(pattern and pattern.match(path))
+                if guarded:
+                    hits.append(path)
+            if hits:
+                yield commit, sorted(hits)
 
     def _extra(self, commit: HistoryCommit) -> re.Pattern[str] | None:
         """The protected paths of the policy in force before ``commit``, as one

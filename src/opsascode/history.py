@@ -447,8 +447,9 @@ def record_versions(commits: Iterable[HistoryCommit], reader: RecordReader,
     """Every change to the records of ``folders`` made by ``commits``, in their order.
     With ``wanted``, only files whose text matches it are parsed (a record id, a kind):
     the rest cannot hold the records asked for."""
+    under = tuple(f.rstrip("/") + "/" for f in folders)
     touched = [(c, [f for f in c.files if is_record_file(f.path, folders)]) for c in commits
-               if any(is_record_file(p, folders) for p in c.paths)]
+               if any(p.startswith(under) and is_record_file(p, folders) for p in c.paths)]
     touched = [(c, files) for c, files in touched if files]
     reader.prefetch(b for _, files in touched for f in files for b in (f.old_blob, f.new_blob))
     found: list[RecordVersion] = []
