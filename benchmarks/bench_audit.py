@@ -55,7 +55,7 @@ from testing import estate  # noqa: E402 - the estate of the tests, importable f
 DATA = HERE / ".data" / "audit"
 MAX_AUDIT_OVER_GIT_LOG = 3.0  # audit / bare git log --name-status, same run
 MAX_AUDIT_WALL = 5.0  # s, 10,000 commits, on the 2-core reference machine
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 START = datetime(2025, 1, 6, 9, 0, tzinfo=UTC)
 STEP = timedelta(minutes=50)
 
@@ -171,8 +171,10 @@ def _merged_branch(stream: Stream, main: int, index: int) -> tuple[int, int]:
     approved = text + f"approvals:\n  - by: {approver}\n    at: 2026-11-21T10:00:00Z\n"
     tip = stream.commit(f"refs/heads/chg-{index}", approver, f"approve {change_id}",
                         {path: approved}, tip)
-    return stream.commit("refs/heads/main", "maintainer", f"merge chg-{index}", {}, main,
-                         merge=tip), int(bad)
+    # The merge brings the branch's change record to the main line (fast-import builds
+    # a merge's tree from its first parent plus the files listed).
+    return stream.commit("refs/heads/main", "maintainer", f"merge chg-{index}",
+                         {path: approved}, main, merge=tip), int(bad)
 
 
 def _everyday(rng: random.Random, n: int) -> dict[str, str]:
