@@ -103,6 +103,7 @@ class MergeJudge:
         self._repos: dict[str, Repository] = {}
         self._bases: dict[tuple[str, str], str | None] = {}
         self._last: Repository | None = None
+        self._walks: dict[tuple[str, int], BranchWalk] = {}
 
     def repository(self, rev: str) -> Repository:
         """One revision, loaded once."""
@@ -163,14 +164,17 @@ class MergeJudge:
                    else self.git.changed_paths(base_rev, head_rev))
         plan = build_plan(base, head, diff_repositories(base, head), changed, base_rev=base_rev,
                           head_rev=head_rev, head_problems=problems, policy=policy)
-        approvals = self.approvals(policy, base_rev, head_rev, merge)
+        approvals = self.approvals(policy, base_rev, head_rev, merge,
+                                   only={c.change.id for c in plan.changes})
         return decide(plan, policy, head, approvals), head
 
     def approvals(self, policy: Repository, base_rev: str, head_rev: str,
-                  merge: HistoryCommit | None = None) -> ApprovalSet:
-        """The git-native approvals of ``base_rev..head_rev``, with the keys and the
-        signing rule of ``policy``; with GitHub reviews, those of the pull request
-        ``merge`` merged, submitted by the time it merged."""
+                  merge: HistoryCommit | None = None, only: set[str] | None = None
+                  ) -> ApprovalSet:
+        """The git-native approvals of ``base_rev..head_rev`` (of the changes ``only``
+        names, when given), with the keys and the signing rule of ``policy``; with
+        GitHub reviews, those of the pull request ``merge`` merged, submitted by the
+        time it merged."""
         if self.reviews is not None:
             return self._reviews(base_rev, head_rev, merge)
         commits = self.history.between(base_rev, head_rev) if self.history else None
@@ -178,10 +182,17 @@ class MergeJudge:
             return GitApprovals(self.git.top, base_rev, head_rev, signing_keys(policy),
                                 requires_signed(policy), loader=self.loader).collect()
         head = self.repository(head_rev)
-        walk = BranchWalk(self.git, head.settings.folders.changes, head.settings.max_file_size,
-                          self.history)
-        return approvals_of(walk, commits, head, base_rev, head_rev, signing_keys(policy),
-                            requires_signed(policy))
+        return approvals_of(self._walk(head), commits, head, base_rev, head_rev,
+                            signing_keys(policy), requires_signed(policy), only)
+
+    def _walk(self, head: Repository) -> BranchWalk:
+        """One walk for every branch with the same settings (it remembers the change
+        files it read)."""
+        assert self.history is not None
+        key = (head.settings.folders.changes, head.settings.max_file_size)
+        if key not in self._walks:
+            self._walks[key] = BranchWalk(self.git, *key, self.history)
+        return self._walks[key]
 
     def _reviews(self, base_rev: str, head_rev: str, merge: HistoryCommit | None,
                  after: datetime | None = None) -> ApprovalSet:

@@ -22,9 +22,10 @@ keys are the strong form.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -124,15 +125,21 @@ class GitApprovals:
 
 def approvals_of(walk: BranchWalk, commits: Sequence[CommitInfo], head_repo: Repository,
                  base: str | None, head: str, signing_keys: dict[str, list[str]] | None,
-                 require_signed: bool) -> ApprovalSet:
-    """The approval entries of ``head_repo`` judged against the branch's ``commits``
+                 require_signed: bool, only: Collection[str] | None = None) -> ApprovalSet:
+    """The approval entries of ``head_repo`` (of the changes ``only`` names, when
+    given: the gate looks at no others) judged against the branch's ``commits``
     (``base..head``, parents first)."""
     steps = walk.steps(commits)
     result = ApprovalSet(facts(steps, base, head))
-    with tempfile.TemporaryDirectory(prefix="opsascode-signers-") as tmp:
-        judge = _Judge(walk, steps, base, Signatures(walk.git, signing_keys, Path(tmp)),
+    changes = sorted((c for c in head_repo.changes() if only is None or c.id in only),
+                     key=lambda c: c.id)
+    with contextlib.ExitStack() as stack:
+        # The team keys go to a file for ssh-keygen; without keys, no file is needed.
+        folder = (Path(stack.enter_context(tempfile.TemporaryDirectory(
+            prefix="opsascode-signers-"))) if signing_keys else Path())
+        judge = _Judge(walk, steps, base, Signatures(walk.git, signing_keys, folder),
                        require_signed)
-        for change in sorted(head_repo.changes(), key=lambda c: c.id):
+        for change in changes:
             path = head_repo.origins[change.id].file
             for entry in change.approvals:
                 verdict = judge(change.id, path, entry)
@@ -188,6 +195,7 @@ class BranchWalk:
         self.prefix = changes_folder.rstrip("/") + "/"
         self.max_size = max_size
         self.objects = objects or GitObjects(git)
+        self._records: dict[str, Records | None] = {}
 
     def steps(self, commits: Sequence[CommitInfo]) -> list[Step]:
         return [self.step(index, commit) for index, commit in enumerate(commits)]
@@ -212,9 +220,15 @@ class BranchWalk:
 
     def records(self, blob: str | None) -> Records | None:
         """The records of a file by id ({} when there is no file); None when the
-        file cannot be read as records."""
+        file cannot be read as records. Each blob is read once per walk (a walk may
+        serve many branches: the audit's replays)."""
         if blob is None:
             return {}
+        if blob not in self._records:
+            self._records[blob] = self._read_records(blob)
+        return self._records[blob]
+
+    def _read_records(self, blob: str) -> Records | None:
         data = self.objects.read(blob, self.max_size)
         if data is None:
             return None
