@@ -13,6 +13,7 @@ graph that does hold a cycle.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from opsascode.records.assets import RELATION_TYPES, AssetBase, Cluster
 
@@ -36,6 +37,9 @@ class DependencyGraph:
         #: cluster id -> (members, min_available), for redundancy rules
         self.clusters: dict[str, tuple[tuple[str, ...], int]] = {}
         self._cycles: list[list[str]] | None = None
+        #: Blast radii worked out on this graph, by their targets and effects (see
+        #: ``plan``): valid for every revision with these assets.
+        self.radii: dict[tuple[tuple[str, str], ...], Any] = {}
 
     @classmethod
     def build(cls, assets: Iterable[AssetBase]) -> DependencyGraph:

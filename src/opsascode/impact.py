@@ -48,7 +48,10 @@ class BlastRadius:
     services: tuple[ImpactedService, ...]
 
     def ids(self) -> frozenset[str]:
-        return frozenset(i.id for i in self.impacted)
+        found: frozenset[str] | None = self.__dict__.get("_ids")
+        if found is None:  # worked out once (conflicts ask for it again and again)
+            found = self.__dict__["_ids"] = frozenset(i.id for i in self.impacted)
+        return found
 
 
 def propagate(effect: str, relation: str) -> str:

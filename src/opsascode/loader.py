@@ -10,6 +10,7 @@ problems.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -56,8 +57,8 @@ class Loader:
         self._results: dict[tuple[str, str], FileResult] = {}
         self._parsed: dict[str, Parsed] = {}  # parsed ahead, by blob id
         self._loaded: dict[str, bool] = {}  # path -> is_loaded(path)
-        self._placements: dict[tuple[str, int], tuple[FileResult,
-                                                      list[tuple[str, Record, Origin]]]] = {}
+        self._placements: dict[tuple[str, int], tuple[FileResult, dict[str, Record],
+                                                      dict[str, Origin]]] = {}
         self._adapter = record_adapter()
         self._list_adapter = records_adapter()
 
@@ -125,17 +126,24 @@ class Loader:
                 repo.sources[path] = source.data
             elif source.reader is not None:
                 repo.readers[path] = source.read
-        # In file order, as a full load adds them: records, origins, invalid ids.
-        records, origins = repo.records, repo.origins
-        for path in sorted(entries):
+        # In file order, as a full load adds them: records, origins, invalid ids; a
+        # file's records and origins are added in one step each.
+        order = base.paths or sorted(base.blobs)
+        order = [p for p in order if p not in removed] if removed else list(order)
+        for path in fresh.keys() - base.blobs.keys():
+            bisect.insort(order, path)
+        repo.paths = order
+        records, origins, count = repo.records, repo.origins, 0
+        for path in order:
             result = fresh[path][1] if path in fresh else self._results[path, base.blobs[path]]
             if result.invalid_ids:
                 repo.invalid_ids.update(result.invalid_ids)
-            for record_id, record, origin in self._placed(path, result):
-                if record_id in records:  # a duplicate: the full load reports it
-                    return self.load(tree)
-                records[record_id] = record
-                origins[record_id] = origin
+            placed_records, placed_origins = self._placed(path, result)
+            records.update(placed_records)
+            origins.update(placed_origins)
+            count += len(result.records)
+        if count != len(records):  # a duplicate id: the full load reports it
+            return self.load(tree)
         kept = [p for p in base.problems if p.file not in fresh and p.file not in removed]
         found = [p for _source, result in fresh.values() for p in result.problems]
         repo.problems = sorted([*kept, *locate(repo, found)])
@@ -148,14 +156,16 @@ class Loader:
                 if result is not None for _loc, record in result.records))
         return repo
 
-    def _placed(self, path: str, result: FileResult) -> list[tuple[str, Record, Origin]]:
-        """A file's records with their origins (made once per file version)."""
+    def _placed(self, path: str, result: FileResult
+                ) -> tuple[dict[str, Record], dict[str, Origin]]:
+        """A file's records and their origins by id (made once per file version)."""
         key = (path, id(result))
         found = self._placements.get(key)
         if found is None or found[0] is not result:  # (the result kept: ids stay unique)
-            found = self._placements[key] = (result, [(record.id, record, Origin(path, loc))
-                                                      for loc, record in result.records])
-        return found[1]
+            found = self._placements[key] = (
+                result, {record.id: record for _loc, record in result.records},
+                {record.id: Origin(path, loc) for loc, record in result.records})
+        return found[1], found[2]
 
     def _parse_ahead(self, sources: list[SourceFile], settings: Settings) -> list[SourceFile]:
         """Read the files that need parsing and parse them all at once (on two cores

@@ -74,7 +74,13 @@ class _Estate:
     def radius(self, change: Change) -> BlastRadius:
         if change.id not in self._radii:
             targets = {t: change.effect for t in change.targets if t in self.assets}
-            self._radii[change.id] = blast_radius(self.graph, self.assets, targets)
+            # Kept with the graph: revisions that share it (no asset differs) share
+            # the radii too, so replaying many merges works each one out once.
+            key = tuple(sorted(targets.items()))
+            found = self.graph.radii.get(key)
+            if found is None:
+                found = self.graph.radii[key] = blast_radius(self.graph, self.assets, targets)
+            self._radii[change.id] = found
         return self._radii[change.id]
 
     def radius_of_assets(self, ids: set[str]) -> BlastRadius:

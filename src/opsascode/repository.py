@@ -64,6 +64,8 @@ class Repository:
     settings_blob: str | None = None
     #: The loader that read it (it holds the results of its files).
     loaded_by: object = field(default=None, repr=False, compare=False)
+    #: The paths of the files read, in order (a derived revision keeps it).
+    paths: list[str] | None = field(default=None, repr=False, compare=False)
 
     def source(self, path: str) -> bytes | None:
         if path not in self.sources and path in self.readers:
