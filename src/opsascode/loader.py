@@ -14,6 +14,7 @@ import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from pydantic import ValidationError
@@ -57,8 +58,7 @@ class Loader:
         self._results: dict[tuple[str, str], FileResult] = {}
         self._parsed: dict[str, Parsed] = {}  # parsed ahead, by blob id
         self._loaded: dict[str, bool] = {}  # path -> is_loaded(path)
-        self._placements: dict[tuple[str, int], tuple[FileResult, dict[str, Record],
-                                                      dict[str, Origin]]] = {}
+        self._placements: dict[tuple[str, int], tuple[FileResult, _Pairs, _Origins]] = {}
         self._adapter = record_adapter()
         self._list_adapter = records_adapter()
 
@@ -126,24 +126,20 @@ class Loader:
                 repo.sources[path] = source.data
             elif source.reader is not None:
                 repo.readers[path] = source.read
-        # In file order, as a full load adds them: records, origins, invalid ids; a
-        # file's records and origins are added in one step each.
-        order = base.paths or sorted(base.blobs)
-        order = [p for p in order if p not in removed] if removed else list(order)
-        for path in fresh.keys() - base.blobs.keys():
-            bisect.insort(order, path)
-        repo.paths = order
-        records, origins, count = repo.records, repo.origins, 0
-        for path in order:
-            result = fresh[path][1] if path in fresh else self._results[path, base.blobs[path]]
-            if result.invalid_ids:
-                repo.invalid_ids.update(result.invalid_ids)
-            placed_records, placed_origins = self._placed(path, result)
-            records.update(placed_records)
-            origins.update(placed_origins)
-            count += len(result.records)
-        if count != len(records):  # a duplicate id: the full load reports it
-            return self.load(tree)
+        # In file order, as a full load adds them: records, origins, invalid ids. The
+        # base's layout is copied and patched where files differ; the two mappings
+        # are then made in one C-level pass each.
+        layout = self._layout_of(base).copy()
+        for path in removed:
+            layout.remove(path)
+        for path, (_source, result) in fresh.items():
+            layout.put(path, result, *self._placed(path, result))
+        repo.layout = layout
+        repo.records.update(chain.from_iterable(layout.records))
+        repo.origins.update(chain.from_iterable(layout.origins))
+        if sum(map(len, layout.records)) != len(repo.records):  # a duplicate id
+            return self.load(tree)  # the full load reports it
+        repo.invalid_ids = {i for ids in layout.invalid.values() for i in ids}
         kept = [p for p in base.problems if p.file not in fresh and p.file not in removed]
         found = [p for _source, result in fresh.values() for p in result.problems]
         repo.problems = sorted([*kept, *locate(repo, found)])
@@ -156,16 +152,26 @@ class Loader:
                 if result is not None for _loc, record in result.records))
         return repo
 
-    def _placed(self, path: str, result: FileResult
-                ) -> tuple[dict[str, Record], dict[str, Origin]]:
-        """A file's records and their origins by id (made once per file version)."""
+    def _placed(self, path: str, result: FileResult) -> tuple[_Pairs, _Origins]:
+        """A file's (id, record) and (id, origin) pairs (made once per file version)."""
         key = (path, id(result))
         found = self._placements.get(key)
         if found is None or found[0] is not result:  # (the result kept: ids stay unique)
             found = self._placements[key] = (
-                result, {record.id: record for _loc, record in result.records},
-                {record.id: Origin(path, loc) for loc, record in result.records})
+                result, tuple((record.id, record) for _loc, record in result.records),
+                tuple((record.id, Origin(path, loc)) for loc, record in result.records))
         return found[1], found[2]
+
+    def _layout_of(self, repo: Repository) -> Layout:
+        """The layout of a repository this loader read in full (made once)."""
+        if repo.layout is None:
+            layout = Layout([], [], [], [], {})
+            for path in sorted(repo.blobs):
+                result = self._results.get((path, repo.blobs[path]), _NOTHING)
+                layout.put(path, result, *self._placed(path, result))
+            repo.layout = layout
+        assert isinstance(repo.layout, Layout)
+        return repo.layout
 
     def _parse_ahead(self, sources: list[SourceFile], settings: Settings) -> list[SourceFile]:
         """Read the files that need parsing and parse them all at once (on two cores
@@ -304,6 +310,47 @@ class Loader:
 
 _FAILED = object()
 _FAILED_UNREAD = object()
+_NOTHING = FileResult()  # a file whose problem kept it from being read: no records
+_Pairs = tuple[tuple[str, Record], ...]
+_Origins = tuple[tuple[str, Origin], ...]
+
+
+@dataclass
+class Layout:
+    """A loaded tree's files in path order and what each contributes: how a derived
+    revision is put together from its base without going through every record."""
+
+    paths: list[str]
+    results: list[FileResult]
+    records: list[_Pairs]
+    origins: list[_Origins]
+    #: path -> ids of the records of the file that failed validation (few files).
+    invalid: dict[str, list[str]]
+
+    def copy(self) -> Layout:
+        return Layout(list(self.paths), list(self.results), list(self.records),
+                      list(self.origins), dict(self.invalid))
+
+    def remove(self, path: str) -> None:
+        at = bisect.bisect_left(self.paths, path)
+        if at < len(self.paths) and self.paths[at] == path:
+            for column in (self.paths, self.results, self.records, self.origins):
+                del column[at]
+        self.invalid.pop(path, None)
+
+    def put(self, path: str, result: FileResult, records: _Pairs, origins: _Origins) -> None:
+        at = bisect.bisect_left(self.paths, path)
+        if at < len(self.paths) and self.paths[at] == path:
+            self.results[at], self.records[at], self.origins[at] = result, records, origins
+        else:
+            self.paths.insert(at, path)
+            self.results.insert(at, result)
+            self.records.insert(at, records)
+            self.origins.insert(at, origins)
+        if result.invalid_ids:
+            self.invalid[path] = result.invalid_ids
+        else:
+            self.invalid.pop(path, None)
 
 
 def load(tree: Tree, *, cache: ParseCache | None = None, progress: Progress | None = None

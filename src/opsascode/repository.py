@@ -64,8 +64,9 @@ class Repository:
     settings_blob: str | None = None
     #: The loader that read it (it holds the results of its files).
     loaded_by: object = field(default=None, repr=False, compare=False)
-    #: The paths of the files read, in order (a derived revision keeps it).
-    paths: list[str] | None = field(default=None, repr=False, compare=False)
+    #: The loader's layout of the files read (a revision derived from this one
+    #: copies and patches it).
+    layout: object = field(default=None, repr=False, compare=False)
 
     def source(self, path: str) -> bytes | None:
         if path not in self.sources and path in self.readers:
