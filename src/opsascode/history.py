@@ -374,6 +374,9 @@ class SnapshotTree(GitTree):
     def entries(self, folders: tuple[str, ...]) -> list[TreeEntry]:
         return _listed(self._files, folders)
 
+    def snapshot(self) -> dict[str, tuple[str, str]]:
+        return self._files
+
     def listing(self, folders: tuple[str, ...]) -> dict[str, tuple[str, str]]:
         wanted = tuple(f.rstrip("/") for f in folders)
         under = tuple(f"{f}/" for f in wanted)

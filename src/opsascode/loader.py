@@ -76,6 +76,10 @@ class Loader:
                     progress(repo.files)
         repo.problems = locate(repo, repo.problems)
         repo.loaded_by = self
+        if isinstance(tree, GitTree) and (snapshot := tree.snapshot()) is not None:
+            repo.snapshot = snapshot
+            repo.has_links = any(mode == SYMLINK_MODE for path, (mode, _blob) in snapshot.items()
+                                 if path in repo.blobs)
         return repo
 
     def derive(self, base: Repository, tree: GitTree) -> Repository:
@@ -92,14 +96,31 @@ class Loader:
                 or any(p.code == "duplicate-id" for p in base.problems)):
             return self.load(tree)
         loaded = self._loaded
-        entries = {path: entry for path, entry in tree.listing(limits.folders.all()).items()
+        folders = limits.folders.all()
+        files, before = tree.snapshot(), base.snapshot
+        if isinstance(before, dict) and files is not None:
+            # Only what differs between the two snapshots is looked at (set
+            # operations on their items, in C), not every file of the revision.
+            under = tuple(f"{f.rstrip('/')}/" for f in folders)
+            touched = {path for path, _entry in files.items() ^ before.items()
+                       if path.startswith(under)}
+            entries = {path: files[path] for path in touched
+                       if path in files and files[path][0].startswith(("100", "120"))}
+            links = base.has_links
+        else:
+            entries = tree.listing(folders)
+            links = False
+        entries = {path: entry for path, entry in entries.items()
                    if (loaded[path] if path in loaded
                        else loaded.setdefault(path, is_loaded(path)))}
         blobs = base.blobs
         changed = sorted(p for p, (_mode, blob) in entries.items() if blobs.get(p) != blob)
-        removed = [p for p in blobs if p not in entries]
-        if base.loaded_by is not self or any(mode == SYMLINK_MODE
-                                             for mode, _blob in entries.values()):
+        if isinstance(before, dict) and files is not None:
+            removed = [p for p in touched if p in blobs and p not in entries]
+        else:
+            removed = [p for p in blobs if p not in entries]
+        if base.loaded_by is not self or links or any(mode == SYMLINK_MODE
+                                                      for mode, _blob in entries.values()):
             return self.load(tree)
         with gc_paused():
             sources = self._parse_ahead([tree.source(TreeEntry(p, *entries[p], 0),
@@ -108,11 +129,11 @@ class Loader:
             fresh = {s.path: (s, self._result(s, limits)) for s in sources}
             return self._derived(base, tree, entries, fresh, set(removed), settings_blob)
 
-    def _derived(self, base: Repository, tree: Tree, entries: dict[str, tuple[str, str]],
+    def _derived(self, base: Repository, tree: GitTree, entries: dict[str, tuple[str, str]],
                  fresh: dict[str, tuple[SourceFile, FileResult]], removed: set[str],
                  settings_blob: str | None) -> Repository:
         repo = Repository(settings=base.settings, settings_blob=settings_blob,
-                          files=len(entries), loaded_by=self)
+                          loaded_by=self, snapshot=tree.snapshot())
         # Looked up by path only: copies of the base's, patched.
         repo.blobs, repo.sources, repo.readers = (dict(base.blobs), dict(base.sources),
                                                   dict(base.readers))
@@ -135,6 +156,7 @@ class Loader:
         for path, (_source, result) in fresh.items():
             layout.put(path, result, *self._placed(path, result))
         repo.layout = layout
+        repo.files = len(layout.paths)
         repo.records.update(chain.from_iterable(layout.records))
         repo.origins.update(chain.from_iterable(layout.origins))
         if sum(map(len, layout.records)) != len(repo.records):  # a duplicate id

@@ -67,6 +67,11 @@ class Repository:
     #: The loader's layout of the files read (a revision derived from this one
     #: copies and patches it).
     layout: object = field(default=None, repr=False, compare=False)
+    #: path -> (mode, blob id) of every file of the revision, when the tree knew them
+    #: all at once (the audit's rebuilt revisions), and whether a loaded one is a link.
+    snapshot: dict[str, tuple[str, str]] | None = field(default=None, repr=False,
+                                                        compare=False)
+    has_links: bool = field(default=False, repr=False, compare=False)
 
     def source(self, path: str) -> bytes | None:
         if path not in self.sources and path in self.readers:

@@ -161,6 +161,10 @@ class GitTree:
         """The files under ``folders`` (literal paths: files or folders)."""
         return self.repo.tree(self.commit, folders)
 
+    def snapshot(self) -> dict[str, tuple[str, str]] | None:
+        """path -> (mode, blob id) of every file, when known at once (else None)."""
+        return None
+
     def listing(self, folders: tuple[str, ...]) -> dict[str, tuple[str, str]]:
         """path -> (mode, blob id) of the files under ``folders``."""
         return {e.path: (e.mode, e.blob_id) for e in self.entries(folders)}
