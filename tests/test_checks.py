@@ -197,3 +197,20 @@ def test_quick_reference_test_never_hides_a_problem(incident: Incident) -> None:
     if references._incident_refs_fine(incident, records):
         assert all(isinstance(records.get(target), types)
                    for _, target, types, _ in references._refs(incident))
+
+
+def test_a_change_record_checked_again_elsewhere_is_reported_where_it_is_now() -> None:
+    from opsascode.checks.changes import _problems_of
+
+    change = Change.model_validate({
+        "id": "CHG-1", "kind": "change", "title": "t", "type": "standard",
+        "requester": "alice", "team": "team-ops", "targets": ["a", "a"], "action": "restart",
+        "effect": "none", "window": {"start": "2026-12-01T22:00:00+01:00",
+                                     "end": "2026-12-01T23:00:00+01:00"}})
+    here = _problems_of(change, Origin("changes/a.yaml", ()))
+    assert sorted(p.code for p in here) == ["duplicate-target", "missing-template"]
+    assert _problems_of(change, Origin("changes/a.yaml", ())) is here  # remembered
+    there = _problems_of(change, Origin("changes/b.yaml", (3,)))
+    assert {(p.file, p.loc[:1]) for p in there} == {("changes/b.yaml", (3,))}
+    twin = change.model_copy()  # another record with the same content: checked anew
+    assert _problems_of(twin, Origin("changes/a.yaml", ())) == here
