@@ -199,6 +199,35 @@ def test_quick_reference_test_never_hides_a_problem(incident: Incident) -> None:
                    for _, target, types, _ in references._refs(incident))
 
 
+@st.composite
+def _changes(draw: st.DrawFn) -> Change:
+    review = draw(st.one_of(st.none(), st.fixed_dictionaries({
+        "result": st.just("success"), "incidents": st.lists(_IDS, max_size=2)})))
+    return Change.model_validate({
+        "id": "CHG-1", "kind": "change", "title": "t", "requester": "alice",
+        "type": draw(st.sampled_from(["normal", "standard"])), "team": draw(_IDS),
+        "targets": draw(st.lists(_IDS, min_size=1, max_size=3)),
+        "template": draw(st.one_of(st.none(), st.sampled_from(["tpl-1", "vm-a", "missing"]))),
+        "action": "restart", "effect": "none", "rollback_plan": "undo",
+        "window": {"start": "2026-12-01T22:00:00+01:00", "end": "2026-12-01T23:00:00+01:00"},
+        **({"review": {**review, "reviewed_by": "bob",
+                       "reviewed_at": "2026-12-02T09:00:00+01:00"}} if review else {}),
+    })
+
+
+@settings(max_examples=300, deadline=None)
+@given(change=_changes())
+def test_quick_change_reference_test_never_hides_a_problem(change: Change) -> None:
+    from opsascode.records.policies import ChangeTemplate
+
+    records = {**_records(), "tpl-1": ChangeTemplate.model_construct(id="tpl-1"),
+               "inc-1": Incident.model_construct(id="inc-1")}
+    fine = references._change_refs_fine(change, records)
+    every = all(isinstance(records.get(target), types)
+                for _, target, types, _ in references._refs(change))
+    assert fine == every
+
+
 def test_a_change_record_checked_again_elsewhere_is_reported_where_it_is_now() -> None:
     from opsascode.checks.changes import _problems_of
 

@@ -109,11 +109,27 @@ def _incident_refs_fine(incident: Incident, records: dict[str, Record]) -> bool:
                     and not isinstance(records.get(incident.problem), ProblemRecord)))
 
 
+def _change_refs_fine(change: Change, records: dict[str, Record]) -> bool:
+    """The same for a change request: a repository keeps every change it ever had."""
+    if not isinstance(records.get(change.team), Team):
+        return False
+    for target in change.targets:
+        if not isinstance(records.get(target), AssetBase):
+            return False
+    if change.template and not isinstance(records.get(change.template), ChangeTemplate):
+        return False
+    return not change.review or all(isinstance(records.get(i), Incident)
+                                    for i in change.review.incidents)
+
+
 def check_references(repo: Repository, context: Context) -> Iterable[Problem]:
     records = repo.records
     for record in records.values():
         if isinstance(record, Incident):
             if _incident_refs_fine(record, records):
+                continue
+        elif isinstance(record, Change):
+            if _change_refs_fine(record, records):
                 continue
         elif isinstance(record, AssetBase) and _asset_refs_fine(record, records):
             continue
