@@ -220,3 +220,16 @@ def ls_tree_z(root: Path, rev: str) -> dict[str, tuple[str, str]]:
             mode, _kind, blob = meta.split()
             found[path] = (mode, blob)
     return found
+
+
+def test_the_branch_head_is_on_is_read_without_git(messy: Path, tmp_path: Path) -> None:
+    assert GitRepo(messy).head_branch() == "main"
+    worktree = tmp_path / "wt"
+    git(messy, "worktree", "add", "-q", "-b", "wt-branch", str(worktree), "main")
+    try:
+        assert GitRepo(worktree).head_branch() == "wt-branch"
+        git(worktree, "checkout", "-q", "--detach")
+        assert GitRepo(worktree).head_branch() is None
+    finally:
+        git(messy, "worktree", "remove", "--force", str(worktree))
+        git(messy, "branch", "-D", "wt-branch")

@@ -116,8 +116,10 @@ def open_history(git: GitRepo, loader: Loader, log: LogPass | None = None
     """The settings of HEAD and the history of the branch they name (its default
     branch, else ``origin/<it>``, else HEAD), from ``log`` when it read that branch
     (started early, on a guess), else from a new pass."""
-    head = git.head()
     commits = log.commits() if log is not None else None
+    # HEAD on the branch just read is its tip: no need to ask git.
+    on_it = log is not None and commits and git.head_branch() == log.rev
+    head = commits[0].sha if on_it and commits else git.head()
     history = History(git, log.rev, commits, Settings().max_file_size) if log and commits else None
     tree = history.file_tree(head, SETTINGS_FILE) if history and head in history.by_sha else None
     if head is None:

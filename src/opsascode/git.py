@@ -105,6 +105,20 @@ class GitRepo:
             hint = " (this is a shallow clone: `git fetch --unshallow` or a deeper fetch)"
         raise FatalError(f"unknown revision {rev!r}{hint}")
 
+    def head_branch(self) -> str | None:
+        """The branch HEAD is on, read from the HEAD file (no git process); None when
+        detached or unreadable."""
+        dot_git = self.top / ".git"
+        try:
+            if dot_git.is_file():  # a linked worktree: "gitdir: <its own git directory>"
+                pointer = dot_git.read_text(encoding="utf-8").strip()
+                dot_git = (self.top / pointer.removeprefix("gitdir:").strip()).resolve()
+            text = (dot_git / "HEAD").read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text.removeprefix("ref: refs/heads/") if text.startswith("ref: refs/heads/") \
+            else None
+
     def head(self) -> str | None:
         """The commit HEAD is at; None in a repository without commits."""
         try:

@@ -125,7 +125,7 @@ class History:
                  max_size: int) -> None:
         self.git = git
         self.by_sha = {c.sha: c for c in commits}
-        self._order = {c.sha: i for i, c in enumerate(commits)}  # git's: newest first
+        self._commits = commits  # git's order: newest first
         line: list[HistoryCommit] = []
         at: HistoryCommit | None = commits[0] if commits else None
         while at is not None:
@@ -138,6 +138,7 @@ class History:
         self.line = MainLine(branch, line, graft)
         self.reader = RecordReader(git, max_size)
         self._owner: dict[str, int] | None = None
+        self._order: dict[str, int] | None = None
         self._brought: dict[str, list[HistoryCommit]] = {}
         self._trees: dict[str, Snapshot] = {}
         #: The newest main-line files rebuilt, and those of every index asked for.
@@ -189,6 +190,8 @@ class History:
             return []
         done: set[str] = set()
         found: list[HistoryCommit] = []
+        if self._order is None:
+            self._order = {c.sha: i for i, c in enumerate(self._commits)}
         for sha in sorted(shas, key=self._order.__getitem__, reverse=True):
             stack = [(sha, False)]
             while stack:
