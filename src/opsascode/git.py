@@ -344,6 +344,7 @@ class CommitInfo:
 
     __slots__ = (
         "_files",
+        "_paths",
         "_raw",
         "author_email",
         "author_name",
@@ -366,6 +367,7 @@ class CommitInfo:
         self._files = files
         #: ``git log -z --raw`` tokens after the header: (raw diff line, path) pairs.
         self._raw = raw
+        self._paths: list[str] | None = None
 
     @property
     def is_merge(self) -> bool:
@@ -381,11 +383,15 @@ class CommitInfo:
 
     @property
     def paths(self) -> list[str]:
-        """The paths of the files the commit changes (cheaper than ``files``)."""
-        raw = self._raw
-        if self._files is not None or raw is None or len(raw) % 2 == 0 or raw[-1]:
-            return [f.path for f in self.files]
-        return raw[1::2]
+        """The paths of the files the commit changes (cheaper than ``files``; made
+        once: an audit goes through them several times)."""
+        if self._paths is None:
+            raw = self._raw
+            if self._files is not None or raw is None or len(raw) % 2 == 0 or raw[-1]:
+                self._paths = [f.path for f in self.files]
+            else:
+                self._paths = raw[1::2]
+        return self._paths
 
     def raw_files(self) -> list[tuple[str, str]]:
         """(raw diff line, path) of each file the commit changes, unparsed."""
