@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
+import threading
+import weakref
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -79,6 +81,8 @@ class GitRepo:
         self._objects = str(self.git_dir.resolve())
         self._known = _KNOWN_COMMITS.setdefault(self._objects, set())
         self._gitpython: Any = None
+        self._batch: subprocess.Popen[bytes] | None = None
+        self._stop_batch: weakref.finalize[Any, Any] | None = None
 
     @property
     def _repo(self) -> Any:
@@ -231,18 +235,45 @@ class GitRepo:
     # ------------------------------------------------ the audit trail, for `audit`
 
     def read_blobs(self, blob_ids: Collection[str]) -> dict[str, bytes]:
-        """Many blobs in one ``git cat-file --batch`` process (missing ones are left
-        out): reading a thousand small files costs one process, not a thousand
-        round trips."""
+        """Many blobs through one ``git cat-file --batch`` process, kept for the
+        repository's lifetime (missing ones are left out): reading a thousand small
+        files costs one process, not a thousand, and reading again costs none."""
         ids = sorted(set(blob_ids))
         if not ids:
             return {}
-        done = subprocess.run(["git", f"--git-dir={self.git_dir}", "cat-file", "--batch"],
-                              input="\n".join(ids).encode() + b"\n", capture_output=True,
-                              check=False)
-        if done.returncode:
-            raise FatalError(f"git cat-file failed: {done.stderr.decode(errors='replace')}")
-        return dict(_parse_batch(done.stdout))
+        process = self._batch_process()
+        assert process.stdin is not None and process.stdout is not None
+        # Written from a thread while this one reads: neither side waits on a full pipe.
+        writer = threading.Thread(target=_write_ids, args=(process.stdin, ids), daemon=True)
+        writer.start()
+        found: dict[str, bytes] = {}
+        for _ in ids:
+            header = process.stdout.readline().split()
+            if not header:
+                raise FatalError(f"git cat-file stopped: {self._batch_error()}")
+            if len(header) == 3:  # "<id> <type> <size>"; "<id> missing" otherwise
+                found[header[0].decode()] = process.stdout.read(int(header[2]))
+                process.stdout.read(1)
+        writer.join()
+        return found
+
+    def _batch_process(self) -> subprocess.Popen[bytes]:
+        if self._batch is None or self._batch.poll() is not None:
+            self._batch = subprocess.Popen(
+                ["git", f"--git-dir={self.git_dir}", "cat-file", "--batch"],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+            self._stop_batch = weakref.finalize(self, _stop, self._batch)
+        return self._batch
+
+    def _batch_error(self) -> str:
+        code = self._batch.wait() if self._batch is not None else None
+        return f"exit status {code}"
+
+    def close(self) -> None:
+        """Stop the processes this repository keeps (``git cat-file --batch``)."""
+        if self._stop_batch is not None:
+            self._stop_batch()
+            self._batch = self._stop_batch = None
 
     def shallow_commits(self) -> set[str]:
         """The commits a shallow clone's history is cut at (empty when complete)."""
@@ -582,18 +613,24 @@ def _file_change(raw: str, path: str) -> FileChange:
                       new if new.strip("0") else None)
 
 
-def _parse_batch(out: bytes) -> Iterator[tuple[str, bytes]]:
-    """``git cat-file --batch`` output: "<id> <type> <size>\\n<content>\\n" per object
-    ("<id> missing\\n" for one that is not there)."""
-    at = 0
-    while at < len(out):
-        end = out.index(b"\n", at)
-        header = out[at:end].split()
-        at = end + 1
-        if len(header) == 3:
-            size = int(header[2])
-            yield header[0].decode(), out[at:at + size]
-            at += size + 1
+def _write_ids(stream: Any, ids: list[str]) -> None:
+    try:
+        stream.write("\n".join(ids).encode() + b"\n")
+        stream.flush()
+    except (BrokenPipeError, ValueError):  # git stopped: the reader says so
+        pass
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """End a kept ``git cat-file --batch``: closing its input ends it."""
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            stream.close()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _parse_ls_tree(out: str) -> Iterator[TreeEntry]:

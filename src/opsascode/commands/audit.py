@@ -49,6 +49,7 @@ def build_audit(options: Options, since: date | None, until: date | None,
                          replay=replay, log=log, reviews=reviews)
     finally:
         log.close()
+        git.close()
 
 
 def audit(options: Options, fmt: str, since: date | None, until: date | None,
