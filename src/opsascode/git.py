@@ -13,7 +13,7 @@ import threading
 import weakref
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
@@ -347,7 +347,6 @@ _LOG_FORMAT = "%H%x00%P%x00%an%x00%ae%x00%cn%x00%ce"
 _HEADER_FIELDS = 6
 #: The same, then author and committer dates (strict ISO 8601) and the subject.
 _HISTORY_FORMAT = _LOG_FORMAT + "%x00%aI%x00%cI%x00%s"
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 #: What ``git verify-commit --raw`` prints (ssh-keygen's words) for a good signature
 #: by a key of the allowed-signers file.
 _SSH_GOOD = re.compile(r'^Good "git" signature for (\S+) with ', re.MULTILINE)
@@ -417,31 +416,20 @@ class CommitInfo:
         """The paths of the files the commit changes (cheaper than ``files``; made
         once: an audit goes through them several times)."""
         if self._paths is None:
-            raw = self._raw
-            if self._files is not None or raw is None or len(raw) % 2 == 0 or raw[-1]:
-                self._paths = [f.path for f in self.files]
-            else:
-                self._paths = raw[1::2]
+            self._paths = ([f.path for f in self.files] if self._raw is None
+                           else self._raw[1::2])
         return self._paths
 
     def raw_files(self) -> list[tuple[str, str]]:
-        """(raw diff line, path) of each file the commit changes, unparsed."""
-        if self._files is not None and self._raw is None:
+        """(raw diff line, path) of each file the commit changes, unparsed (the log
+        pass checked their shape: pairs, then an empty token)."""
+        if self._raw is None:  # a commit made with its files (``branch_commits``)
             return [(f":{f.old_mode} {f.new_mode} {f.old_blob or _ZERO} "
-                     f"{f.new_blob or _ZERO} M", f.path) for f in self._files]
-        raw = self._raw or []
-        metas = raw[0:-1:2]
-        if len(raw) % 2 and not raw[-1] and all(m.startswith(":") for m in metas[1:]):
-            if metas:
-                metas[0] = metas[0].lstrip("\n")
-            return list(zip(metas, raw[1::2], strict=False))
-        found = []
-        for at in range(0, len(raw) - 1, 2):
-            meta = raw[at].lstrip("\n")
-            if not meta.startswith(":"):
-                break
-            found.append((meta, raw[at + 1]))
-        return found
+                     f"{f.new_blob or _ZERO} M", f.path) for f in self.files]
+        metas = self._raw[0:-1:2]
+        if metas:
+            metas[0] = metas[0].lstrip("\n")  # the first follows the header's newline
+        return list(zip(metas, self._raw[1::2], strict=True))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.sha[:12]})"
@@ -598,6 +586,8 @@ def _parse_pass(text: str) -> list[HistoryCommit]:
 
 
 _COMMIT_START = re.compile(r"\x01[0-9a-f]{40}(?:[0-9a-f]{24})?\Z")
+
+
 def raw_new_side(meta: str) -> tuple[str, str]:
     """(new mode, new blob id) of a raw diff line (``000000`` and zeros: deleted)."""
     if len(meta) == 98:  # ":100644 100644 <40> <40> M", the common case, by position

@@ -29,7 +29,7 @@ from typing import Any
 from opsascode import yamlio
 from opsascode.errors import FatalError
 from opsascode.git import SYMLINK_MODE, GitRepo, HistoryCommit, TreeEntry, raw_new_side
-from opsascode.tree import SETTINGS_FILE, YAML_SUFFIXES, GitTree, SourceFile, Tree
+from opsascode.tree import SETTINGS_FILE, GitTree, SourceFile, Tree, is_loaded
 
 #: The records of one file by id, as parsed (plain data).
 Records = dict[str, dict[str, Any]]
@@ -317,8 +317,8 @@ class History:
         these revisions, and ``blobs``, that is not read yet."""
         entries: set[tuple[str, tuple[str, str]]] = set()
         # Oldest first: the main line's files are rebuilt going forward.
-        order = {c.sha: i for i, c in enumerate(self.line.commits)}
-        for sha in sorted(shas, key=lambda sha: order.get(sha, len(order))):
+        line, last = self.line, len(self.line.commits)
+        for sha in sorted(shas, key=lambda sha: line.index(sha) if sha in line else last):
             entries.update((self.tree(sha) or {}).items())
         self.reader.prefetch([*blobs, *(blob for path, (mode, blob) in entries
                                         if path == SETTINGS_FILE or (
@@ -350,19 +350,6 @@ def _apply(files: Snapshot, commit: HistoryCommit) -> None:
             files[path] = (mode, blob)
 
 
-def _listed(files: Snapshot, folders: tuple[str, ...]) -> list[TreeEntry]:
-    """The regular files and links of ``files`` under ``folders`` (files or folders)."""
-    wanted = tuple(f.rstrip("/") for f in folders)
-    if all(f in files for f in wanted):  # files, not folders: no need to look further
-        found = [(f, files[f]) for f in wanted]
-    else:
-        under = tuple(f"{f}/" for f in wanted)
-        found = [(path, entry) for path, entry in files.items()
-                 if path in wanted or path.startswith(under)]
-    return [TreeEntry(path, mode, blob, 0) for path, (mode, blob) in found
-            if mode.startswith(("100", "120"))]
-
-
 class SnapshotTree(GitTree):
     """A revision's files as :class:`History` rebuilt them (no ``ls-tree``); blobs
     come from its reader (read in batches)."""
@@ -375,17 +362,24 @@ class SnapshotTree(GitTree):
         self._reader = history.reader
 
     def entries(self, folders: tuple[str, ...]) -> list[TreeEntry]:
-        return _listed(self._files, folders)
+        return [TreeEntry(path, mode, blob, 0)
+                for path, (mode, blob) in self.listing(folders).items()]
 
     def snapshot(self) -> dict[str, tuple[str, str]]:
         return self._files
 
     def listing(self, folders: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+        """The regular files and links under ``folders`` (files or folders)."""
+        files = self._files
         wanted = tuple(f.rstrip("/") for f in folders)
-        under = tuple(f"{f}/" for f in wanted)
-        return {path: entry for path, entry in self._files.items()
-                if (path.startswith(under) or path in wanted)
-                and entry[0].startswith(("100", "120"))}
+        if all(f in files for f in wanted):  # files, not folders: no need to look further
+            found = {f: files[f] for f in wanted}
+        else:
+            under = tuple(f"{f}/" for f in wanted)
+            found = {path: entry for path, entry in files.items()
+                     if path.startswith(under) or path in wanted}
+        return {path: entry for path, entry in found.items()
+                if entry[0].startswith(("100", "120"))}
 
     def blob(self, blob_id: str) -> bytes:
         return self._reader.data(blob_id)
@@ -492,9 +486,8 @@ def is_record_file(path: str, folders: tuple[str, ...]) -> bool:
         memo = _RECORD_FILES[folders] = {}
     found = memo.get(path)
     if found is None:
-        name = path.rsplit("/", 1)[-1]
-        found = memo[path] = (path.endswith(YAML_SUFFIXES) and not name.startswith(".")
-                              and path.startswith(tuple(f.rstrip("/") + "/" for f in folders)))
+        found = memo[path] = (is_loaded(path) and path.startswith(
+            tuple(f.rstrip("/") + "/" for f in folders)))
     return found
 
 

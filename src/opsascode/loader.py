@@ -98,7 +98,9 @@ class Loader:
         loaded = self._loaded
         folders = limits.folders.all()
         files, before = tree.snapshot(), base.snapshot
-        if isinstance(before, dict) and files is not None:
+        by_snapshot = before is not None and files is not None
+        if by_snapshot:
+            assert before is not None and files is not None
             # Only what differs between the two snapshots is looked at (set
             # operations on their items, in C), not every file of the revision.
             under = tuple(f"{f.rstrip('/')}/" for f in folders)
@@ -115,7 +117,7 @@ class Loader:
                        else loaded.setdefault(path, is_loaded(path)))}
         blobs = base.blobs
         changed = sorted(p for p, (_mode, blob) in entries.items() if blobs.get(p) != blob)
-        if isinstance(before, dict) and files is not None:
+        if by_snapshot:
             removed = [p for p in touched if p in blobs and p not in entries]
         else:
             removed = [p for p in blobs if p not in entries]
@@ -127,9 +129,9 @@ class Loader:
                                                      limits.max_file_size)
                                          for p in changed], limits)
             fresh = {s.path: (s, self._result(s, limits)) for s in sources}
-            return self._derived(base, tree, entries, fresh, set(removed), settings_blob)
+            return self._derived(base, tree, fresh, set(removed), settings_blob)
 
-    def _derived(self, base: Repository, tree: GitTree, entries: dict[str, tuple[str, str]],
+    def _derived(self, base: Repository, tree: GitTree,
                  fresh: dict[str, tuple[SourceFile, FileResult]], removed: set[str],
                  settings_blob: str | None) -> Repository:
         repo = Repository(settings=base.settings, settings_blob=settings_blob,
@@ -187,7 +189,7 @@ class Loader:
     def _layout_of(self, repo: Repository) -> Layout:
         """The layout of a repository this loader read in full (made once)."""
         if repo.layout is None:
-            layout = Layout([], [], [], [], {})
+            layout = Layout([], [], [], {})
             for path in sorted(repo.blobs):
                 result = self._results.get((path, repo.blobs[path]), _NOTHING)
                 layout.put(path, result, *self._placed(path, result))
@@ -343,30 +345,28 @@ class Layout:
     revision is put together from its base without going through every record."""
 
     paths: list[str]
-    results: list[FileResult]
     records: list[_Pairs]
     origins: list[_Origins]
     #: path -> ids of the records of the file that failed validation (few files).
     invalid: dict[str, list[str]]
 
     def copy(self) -> Layout:
-        return Layout(list(self.paths), list(self.results), list(self.records),
-                      list(self.origins), dict(self.invalid))
+        return Layout(list(self.paths), list(self.records), list(self.origins),
+                      dict(self.invalid))
 
     def remove(self, path: str) -> None:
         at = bisect.bisect_left(self.paths, path)
         if at < len(self.paths) and self.paths[at] == path:
-            for column in (self.paths, self.results, self.records, self.origins):
+            for column in (self.paths, self.records, self.origins):
                 del column[at]
         self.invalid.pop(path, None)
 
     def put(self, path: str, result: FileResult, records: _Pairs, origins: _Origins) -> None:
         at = bisect.bisect_left(self.paths, path)
         if at < len(self.paths) and self.paths[at] == path:
-            self.results[at], self.records[at], self.origins[at] = result, records, origins
+            self.records[at], self.origins[at] = records, origins
         else:
             self.paths.insert(at, path)
-            self.results.insert(at, result)
             self.records.insert(at, records)
             self.origins.insert(at, origins)
         if result.invalid_ids:
