@@ -117,17 +117,18 @@ def open_history(git: GitRepo, loader: Loader, log: LogPass | None = None
     branch, else ``origin/<it>``, else HEAD), from ``log`` when it read that branch
     (started early, on a guess), else from a new pass."""
     commits = log.commits() if log is not None else None
+    history = (History(git, log.rev, commits, Settings().max_file_size)
+               if log is not None and commits else None)
     # HEAD on the branch just read is its tip: no need to ask git.
-    on_it = log is not None and commits and git.head_branch() == log.rev
-    head = commits[0].sha if on_it and commits else git.head()
-    history = History(git, log.rev, commits, Settings().max_file_size) if log and commits else None
+    on_it = history is not None and git.head_branch() == history.line.branch
+    head = history.line.tip.sha if history is not None and on_it else git.head()
     tree = history.file_tree(head, SETTINGS_FILE) if history and head in history.by_sha else None
     if head is None:
         raise FatalError("the repository has no commits yet: nothing to audit")
     # The settings only: the tip is never loaded whole (the merges' revisions are).
     settings = loader.load(FoldersOf(tree or GitTree(git, head), ())).settings
     name = settings.default_branch
-    if history is None or log is None or log.rev != name:
+    if history is None or history.line.branch != name:
         for rev in (name, f"origin/{name}", "HEAD"):
             commits = LogPass(git.top, rev).commits()
             if commits:

@@ -79,7 +79,8 @@ class Guard:
         self.judge = judge
         self.records = (folders.inventory, folders.policies, folders.changes)
         self.policies = (folders.policies,)
-        self.walk = BranchWalk(judge.git, folders.changes, settings.max_file_size)
+        self.walk = BranchWalk(judge.git, folders.changes, settings.max_file_size,
+                               judge.history)
         # One regular expression for the paths every policy protects: a 10,000-commit
         # history has tens of thousands of paths to test.
         self._always = _any_of([*DEFAULT_PROTECTED, SETTINGS_FILE])
@@ -110,30 +111,35 @@ class Guard:
                                                  or always.match(path))
                 if not guarded:
                     if extra is None:
-                        at = newest_before(self._policy_commits, self.line.index(commit.sha))
+                        at = self._policy_at(commit)
                         extra = extras.setdefault(at, {})
                     guarded = extra.get(path)
                     if guarded is None:
-                        pattern = self._extra(commit)
+                        pattern = self._extra(at)
                         guarded = extra[path] = bool(pattern and pattern.match(path))
                 if guarded:
                     hits.append(path)
             if hits:
                 yield commit, sorted(hits)
 
-    def _extra(self, commit: HistoryCommit) -> re.Pattern[str] | None:
-        """The protected paths of the policy in force before ``commit``, as one
-        expression (once per policy revision)."""
-        at = newest_before(self._policy_commits, self.line.index(commit.sha))
+    def _policy_at(self, commit: HistoryCommit) -> int | None:
+        """The main-line index of the last change to the policies before ``commit``."""
+        return newest_before(self._policy_commits, self.line.index(commit.sha))
+
+    def _extra(self, at: int | None) -> re.Pattern[str] | None:
+        """The protected paths of the policy of revision ``at``, as one expression
+        (once per policy revision)."""
         if at not in self._extras:
-            paths = self.protected_in_force(commit)
+            paths = self._protected_at(at)
             self._extras[at] = _any_of(paths) if paths else None
         return self._extras[at]
 
     def protected_in_force(self, commit: HistoryCommit) -> list[str]:
         """The protected paths of the policy in force before ``commit`` (loaded only
         for commits that change files outside the usual ones)."""
-        at = newest_before(self._policy_commits, self.line.index(commit.sha))
+        return self._protected_at(self._policy_at(commit))
+
+    def _protected_at(self, at: int | None) -> list[str]:
         if at is None:
             return []
         repo = self.judge.repository(self.line.commits[at].sha)
