@@ -37,6 +37,7 @@ from opsascode.approvals.github_event import (
     GitHubEvent,
     commit_id,
     event_revisions,
+    is_repository_name,
     load_event,
     login_of,
     parse_event,
@@ -86,28 +87,19 @@ class GitHubApprovals:
     ) -> GitHubApprovals:
         """The source for the running Actions job: its event, token and API URL."""
         env = os.environ if environ is None else environ
-        token = env.get("GITHUB_TOKEN", "").strip()
-        if not token:
-            raise FatalError(MISSING_TOKEN)
+        token = _token(env)
         event = load_event(env)
-        api_url = env.get("GITHUB_API_URL") or DEFAULT_API_URL
-        return cls(GitHubClient(token, api_url, transport, sleep), event)
+        return cls(GitHubClient(token, _api_url(env), transport, sleep), event)
 
     def collect(self) -> ApprovalSet:
         pulls = f"/repos/{self.event.repository}/pulls/{self.event.number}"
-        pull = self.client.get_json(pulls)
-        if not isinstance(pull, dict):
-            raise FatalError(f"GET {pulls}: expected a JSON object from GitHub")
+        pull = _object(self.client, pulls)
         head = self._reviewed_head(pull)
-        commits = _objects(self.client.get_paginated(f"{pulls}/commits"), f"{pulls}/commits")
+        commits = _list(self.client, f"{pulls}/commits")
         _check_complete(commits, pull, head)
-        reviews = _objects(self.client.get_paginated(f"{pulls}/reviews"), f"{pulls}/reviews")
+        reviews = _list(self.client, f"{pulls}/reviews")
         approvals, not_counted = judge_reviews(reviews, head)
-        facts = PullRequestFacts(
-            author=login_of(pull.get("user")), contributors=commit_contributors(commits),
-            head=head, base=self.event.base, number=self.event.number,
-            title=pull.get("title") if isinstance(pull.get("title"), str) else None,
-        )
+        facts = _facts(pull, commits, head, self.event.base, self.event.number)
         return ApprovalSet(facts, approvals, not_counted)
 
     def _reviewed_head(self, pull: Mapping[str, Any]) -> str:
@@ -139,7 +131,7 @@ class MergedPulls:
     name = "github"
 
     def __init__(self, client: GitHubClient, repository: str) -> None:
-        if not _REPOSITORY.fullmatch(repository):
+        if not is_repository_name(repository):
             raise FatalError(f"{repository!r} is not a GitHub repository (OWNER/NAME)")
         self.client = client
         self.repository = repository
@@ -157,15 +149,12 @@ class MergedPulls:
         """The reviews of ``repository`` (else ``GITHUB_REPOSITORY``), with the token
         and API URL of the environment."""
         env = os.environ if environ is None else environ
-        token = env.get("GITHUB_TOKEN", "").strip()
-        if not token:
-            raise FatalError(MISSING_TOKEN)
+        token = _token(env)
         name = repository or env.get("GITHUB_REPOSITORY", "").strip()
         if not name:
             raise FatalError("which GitHub repository? pass --repository OWNER/NAME (in "
                              "GitHub Actions, GITHUB_REPOSITORY names it)")
-        api_url = env.get("GITHUB_API_URL") or DEFAULT_API_URL
-        return cls(GitHubClient(token, api_url, transport, sleep), name)
+        return cls(GitHubClient(token, _api_url(env), transport, sleep), name)
 
     def number(self, merge: str, subject: str) -> int | None:
         """The pull request a merge commit merged; None when it merged none."""
@@ -173,7 +162,7 @@ class MergedPulls:
         if found:
             return int(found.group(1))
         path = f"/repos/{self.repository}/commits/{commit_id(merge, 'the merge')}/pulls"
-        for pull in _objects(self.client.get_paginated(path), path):
+        for pull in _list(self.client, path):
             number = pull.get("number")
             if pull.get("merge_commit_sha") == merge and isinstance(number, int):
                 return number
@@ -188,28 +177,50 @@ class MergedPulls:
                   if (at := _timestamp(r.get("submitted_at"))) is None
                   or ((until is None or at <= until) and (after is None or at > after))]
         approvals, not_counted = judge_reviews(chosen, head)
-        facts = PullRequestFacts(
-            author=login_of(pull.get("user")), contributors=commit_contributors(commits),
-            head=head, base=base, number=number,
-            title=pull.get("title") if isinstance(pull.get("title"), str) else None,
-        )
-        return ApprovalSet(facts, approvals, not_counted)
+        return ApprovalSet(_facts(pull, commits, head, base, number), approvals, not_counted)
 
     def _pull(self, number: int) -> tuple[dict[str, Any], list[dict[str, Any]],
                                            list[dict[str, Any]]]:
         if number not in self._pulls:
             path = f"/repos/{self.repository}/pulls/{number}"
-            pull = self.client.get_json(path)
-            if not isinstance(pull, dict):
-                raise FatalError(f"GET {path}: expected a JSON object from GitHub")
-            commits = _objects(self.client.get_paginated(f"{path}/commits"), f"{path}/commits")
-            reviews = _objects(self.client.get_paginated(f"{path}/reviews"), f"{path}/reviews")
-            self._pulls[number] = (pull, commits, reviews)
+            self._pulls[number] = (_object(self.client, path),
+                                   _list(self.client, f"{path}/commits"),
+                                   _list(self.client, f"{path}/reviews"))
         return self._pulls[number]
 
 
 _MERGE_SUBJECT = re.compile(r"Merge pull request #([0-9]{1,9}) from ")
-_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+
+
+def _token(env: Mapping[str, str]) -> str:
+    token = env.get("GITHUB_TOKEN", "").strip()
+    if not token:
+        raise FatalError(MISSING_TOKEN)
+    return token
+
+
+def _api_url(env: Mapping[str, str]) -> str:
+    return env.get("GITHUB_API_URL") or DEFAULT_API_URL
+
+
+def _object(client: GitHubClient, path: str) -> dict[str, Any]:
+    found = client.get_json(path)
+    if not isinstance(found, dict):
+        raise FatalError(f"GET {path}: expected a JSON object from GitHub")
+    return found
+
+
+def _list(client: GitHubClient, path: str) -> list[dict[str, Any]]:
+    return _objects(client.get_paginated(path), path)
+
+
+def _facts(pull: Mapping[str, Any], commits: list[dict[str, Any]], head: str,
+           base: str | None, number: int) -> PullRequestFacts:
+    return PullRequestFacts(
+        author=login_of(pull.get("user")), contributors=commit_contributors(commits),
+        head=head, base=base, number=number,
+        title=pull.get("title") if isinstance(pull.get("title"), str) else None,
+    )
 
 
 def judge_reviews(

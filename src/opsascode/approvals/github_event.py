@@ -113,9 +113,14 @@ def _number(value: Any) -> int:
     return value
 
 
+def is_repository_name(value: Any) -> bool:
+    """``owner/name``, each a GitHub name (not ``.`` or ``..``): safe in an API path."""
+    return (isinstance(value, str) and _REPOSITORY.fullmatch(value) is not None
+            and not any(part in (".", "..") for part in value.split("/")))
+
+
 def _repository(value: Any) -> str:
-    valid = isinstance(value, str) and _REPOSITORY.fullmatch(value)
-    if not valid or any(part in (".", "..") for part in str(value).split("/")):
+    if not is_repository_name(value):
         raise FatalError(f"repository.full_name is not owner/name: {value!r:.100}")
     return str(value)
 
