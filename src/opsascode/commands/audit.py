@@ -19,17 +19,18 @@ from opsascode.roots import branch_named, find_root
 if TYPE_CHECKING:
     from opsascode.approvals.github import MergedPulls
     from opsascode.audit import AuditReport
-    from opsascode.workspace import Options
+    from opsascode.roots import Options
 
-#: A started audit: the repository and its history pass, under way.
-Started = tuple[GitRepo, LogPass]
+#: A started audit: the operations repository's root, its git repository and its
+#: history pass, under way.
+Started = tuple[Path, GitRepo, LogPass]
 
 
 def start(directory: Path) -> Started:
     """Find the repository and start the one ``git log`` pass of its default branch."""
     root = find_root(directory)
     git = GitRepo(root)
-    return git, LogPass(git.top, branch_named(root))
+    return root, git, LogPass(git.top, branch_named(root))
 
 
 def build_audit(options: Options, since: date | None, until: date | None,
@@ -42,9 +43,9 @@ def build_audit(options: Options, since: date | None, until: date | None,
     from opsascode.loader import Loader
     from opsascode.workspace import open_cache
 
-    git, log = started or start(options.directory)
+    root, git, log = started or start(options.directory)
     try:
-        loader = Loader(open_cache(find_root(options.directory), options))
+        loader = Loader(open_cache(root, options))
         return run_audit(git, loader, since, until, now or datetime.now(UTC), asset=asset,
                          replay=replay, log=log, reviews=reviews)
     finally:
