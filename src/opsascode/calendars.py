@@ -55,8 +55,8 @@ def scope_matches(scope: Scope, asset: AssetBase) -> bool:
 
 
 # Both checks below are pure and cost up to a millisecond (dateutil parses the rule; the
-# holidays library lists every country); validate and the audit's replay of the gate
-# ask them again for every revision of the same calendar.
+# holidays library loads the country); validate and the audit's replay of the gate ask
+# them again for every revision of the same calendar.
 @lru_cache(maxsize=1024)
 def rrule_error(rule: str, start: datetime) -> str | None:
     """Why an RFC 5545 recurrence rule anchored at ``start`` is unusable, or None:

@@ -46,7 +46,7 @@ def change_conflicts(change: Change, radius: BlastRadius, others: Iterable[Chang
     found = []
     mine = radius.ids()
     for other in others:
-        if other.id == change.id or other.status not in ACTIVE:
+        if other.id == change.id:
             continue
         if not overlap(change.window.start, change.window.end, other.window.start,
                        other.window.end):
