@@ -335,22 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--merges", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3, help="best of K runs, interleaved")
-    parser.add_argument("--no-fail", action="store_true", help="report only; exit 0 on a miss")
-    parser.add_argument("--json", type=Path, default=None, help="also write results here")
-    parser.add_argument("--data", type=Path, default=DATA)
-    args = parser.parse_args(argv)
-    args.repeat = max(1, args.repeat)
-    args.data = args.data.resolve()
-    args.data.mkdir(parents=True, exist_ok=True)
-    try:
-        result = run(args)
-    except bv.BenchError as exc:
-        print(f"invalid measurement: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    ok = report(result)
-    return 0 if ok or args.no_fail else 1
+    bv.add_outcome_options(parser, DATA)
+    return bv.run_main(parser.parse_args(argv), "invalid measurement", run, report, missed=None)
 
 
 if __name__ == "__main__":

@@ -448,34 +448,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-phases", action="store_true",
                         help="skip the in-process timing of kpi's phases")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile run")
-    parser.add_argument("--no-fail", action="store_true", help="report only; exit 0 on a miss")
-    parser.add_argument("--json", type=Path, default=None, help="also write results here")
-    parser.add_argument("--data", type=Path, default=DATA, help="where repositories are kept")
+    bv.add_outcome_options(parser, DATA)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    args.repeat = max(1, args.repeat)
     args.batches = max(1, args.batches)
-    args.data = args.data.resolve()
-    args.data.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
-    try:
-        result = run_benchmark(args)
-    except (bv.BenchError, ValueError, subprocess.CalledProcessError) as exc:
-        detail = getattr(exc, "stderr", None) or ""
-        if isinstance(detail, bytes):
-            detail = detail.decode(errors="replace")
-        print(f"bench_kpi: {exc}{detail and chr(10) + str(detail)}", file=sys.stderr)
-        return 2
-    ok = print_report(result)
-    print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-    if not ok:
-        print("\nthe target is missed" + (" (--no-fail: exit 0)" if args.no_fail else ""))
-    return 0 if ok or args.no_fail else 1
+    return bv.run_main(args, "bench_kpi", run_benchmark, print_report,
+                       errors=(ValueError, subprocess.CalledProcessError), timed=True,
+                       missed="the target is missed")
 
 
 if __name__ == "__main__":

@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
@@ -449,6 +449,41 @@ def evaluate(result: dict[str, Any]) -> list[tuple[str, float | None, str, bool 
     return rows
 
 
+def add_outcome_options(parser: argparse.ArgumentParser, data: Path) -> None:
+    """--no-fail, --json and --data: what every benchmark of this folder takes."""
+    parser.add_argument("--no-fail", action="store_true", help="report only; exit 0 on a miss")
+    parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument("--data", type=Path, default=data, help="where repositories are kept")
+
+
+def run_main(args: argparse.Namespace, name: str, run: Callable[[argparse.Namespace], Any],
+             report: Callable[[Any], bool], *, errors: tuple[type[Exception], ...] = (),
+             timed: bool = False, missed: str | None = "at least one target is missed") -> int:
+    """A benchmark's whole run: the data folder ready, ``run``, then ``report`` (and
+    the JSON); exit status 0 when the targets are met (or ``--no-fail``), 1 when one
+    is missed, 2 when the measurement is not valid (``BenchError`` or ``errors``)."""
+    args.repeat = max(1, args.repeat)
+    args.data = args.data.resolve()
+    args.data.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        result = run(args)
+    except (BenchError, *errors) as exc:
+        detail = getattr(exc, "stderr", None) or ""
+        if isinstance(detail, bytes):
+            detail = detail.decode(errors="replace")
+        print(f"{name}: {exc}{detail and chr(10) + str(detail)}", file=sys.stderr)
+        return 2
+    ok = report(result)
+    if timed:
+        print(f"(benchmark took {time.perf_counter() - started:.0f} s)")
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=2, default=str) + "\n")
+    if not ok and missed:
+        print(f"\n{missed}" + (" (--no-fail: exit 0)" if args.no_fail else ""))
+    return 0 if ok or args.no_fail else 1
+
+
 def print_verdicts(rows: Iterable[tuple[str, float | None, str, bool | None]],
                    width: int = 44) -> bool:
     """Print (what, value, target, met) rows with PASS/MISS; True when none is missed
@@ -498,30 +533,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="give check-jsonschema a kind-dispatched (if/then) schema")
     parser.add_argument("--detail", action="store_true",
                         help="also measure the floor with GC off and opsascode's parse alone")
-    parser.add_argument("--no-fail", action="store_true", help="report only; exit 0 on a miss")
-    parser.add_argument("--json", type=Path, default=None, help="also write results here")
-    parser.add_argument("--data", type=Path, default=DATA, help="where repositories are kept")
+    add_outcome_options(parser, DATA)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.repeat < 1:
-        args.repeat = 1
-    args.data = args.data.resolve()
-    args.data.mkdir(parents=True, exist_ok=True)
-    try:
-        result = run_benchmark(args)
-    except (BenchError, ValueError) as exc:
-        print(f"bench_validate: {exc}", file=sys.stderr)
-        return 2
-    ok = print_report(result)
-    if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-    if not ok:
-        print("\nat least one target is missed" + (" (--no-fail: exit 0)" if args.no_fail
-                                                   else ""))
-    return 0 if ok or args.no_fail else 1
+    return run_main(_parser().parse_args(argv), "bench_validate", run_benchmark, print_report,
+                    errors=(ValueError,))
 
 
 if __name__ == "__main__":
