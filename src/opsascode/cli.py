@@ -224,7 +224,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 reviews = MergedPulls.from_environment(args.repository)
             elif args.repository:
                 parser.error("--repository goes with --approvals github")
-            started = start(options.directory)  # git reads history while the rest loads
+            started = start(options)  # git reads history while the rest loads
             return audit(options, args.format, args.since, args.until, args.asset,
                          args.replay, args.strict, started=started, reviews=reviews)
         if args.command == "kpi":

@@ -312,18 +312,21 @@ class History:
         return None if files is None else SnapshotTree(self, sha, files)
 
     def prefetch(self, shas: Iterable[str], folders: tuple[str, ...],
-                 blobs: Iterable[str] = ()) -> None:
+                 blobs: Iterable[str] = (),
+                 parsed: Callable[[set[str]], set[str]] | None = None) -> None:
         """Read, in one ``git cat-file``, every record file (and opsascode.yaml) of
-        these revisions, and ``blobs``, that is not read yet."""
+        these revisions, and ``blobs``, that is not read yet; ``parsed``: which of the
+        record files' blobs are parsed already (their text is not needed)."""
         entries: set[tuple[str, tuple[str, str]]] = set()
         # Oldest first: the main line's files are rebuilt going forward.
         line, last = self.line, len(self.line.commits)
         for sha in sorted(shas, key=lambda sha: line.index(sha) if sha in line else last):
             entries.update((self.tree(sha) or {}).items())
-        self.reader.prefetch([*blobs, *(blob for path, (mode, blob) in entries
-                                        if path == SETTINGS_FILE or (
-                                            mode != SYMLINK_MODE
-                                            and is_record_file(path, folders)))])
+        records = {blob for path, (mode, blob) in entries
+                   if mode != SYMLINK_MODE and is_record_file(path, folders)}
+        settings = {blob for path, (_mode, blob) in entries if path == SETTINGS_FILE}
+        self.reader.prefetch([*blobs, *settings,
+                              *(records - parsed(records) if parsed else records)])
 
     # --------------------------------------- what approvals read (BranchWalk)
 

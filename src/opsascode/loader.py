@@ -24,7 +24,7 @@ from opsascode import yamlio
 from opsascode.cache import ParseCache
 from opsascode.gcpause import gc_paused
 from opsascode.git import SYMLINK_MODE, TreeEntry
-from opsascode.parallel import Parsed, parse_many, parse_one
+from opsascode.parallel import MIN_FILES, ParseAhead, Parsed, parse_many, parse_one
 from opsascode.problems import Loc
 from opsascode.records import Record, record_adapter, records_adapter
 from opsascode.records.settings import Settings
@@ -57,6 +57,8 @@ class Loader:
         self.cache = cache
         self._results: dict[tuple[str, str], FileResult] = {}
         self._parsed: dict[str, Parsed] = {}  # parsed ahead, by blob id
+        #: A worker parsing a revision's files on the second core meanwhile.
+        self.ahead: ParseAhead | None = None
         self._loaded: dict[str, bool] = {}  # path -> is_loaded(path)
         self._placements: dict[tuple[str, int], tuple[FileResult, _Pairs, _Origins]] = {}
         self._adapter = record_adapter()
@@ -197,13 +199,24 @@ class Loader:
         assert isinstance(repo.layout, Layout)
         return repo.layout
 
+    def parsed_ahead(self, blob_ids: set[str]) -> set[str]:
+        """Which of ``blob_ids`` need no reading: the parse-ahead worker parsed them
+        (its results are taken now, waiting briefly for it if needed)."""
+        if self.ahead is not None:
+            self._parsed.update(self.ahead.take(blob_ids - self._parsed.keys(), wait=True))
+        return {b for b in blob_ids if b in self._parsed}
+
     def _parse_ahead(self, sources: list[SourceFile], settings: Settings) -> list[SourceFile]:
         """Read the files that need parsing and parse them all at once (on two cores
         when it pays); the others stay unread."""
         def needed(source: SourceFile) -> bool:
             return (source.problem is None and (source.path, source.blob_id) not in self._results
+                    and source.blob_id not in self._parsed
                     and not (self.cache and self.cache.has(source.blob_id)))
 
+        if self.ahead is not None:
+            wanted = {s.blob_id for s in sources if needed(s)}
+            self._parsed.update(self.ahead.take(wanted, wait=len(wanted) >= MIN_FILES))
         sources = [s.read() if needed(s) else s for s in sources]
         todo = {s.blob_id: s.data for s in sources if needed(s) and s.data is not None}
         parsed = parse_many(list(todo.values()), settings.max_alias_expansion)

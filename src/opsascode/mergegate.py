@@ -133,7 +133,7 @@ class MergeJudge:
         # and the versions of the change files the branches' commits touch (approvals)
         blobs = {b for m in merges for c in self.history.brought(m) for f in c.files
                  if is_record_file(f.path, folders) for b in (f.old_blob, f.new_blob) if b}
-        self.history.prefetch(revs, folders, blobs)
+        self.history.prefetch(revs, folders, blobs, self.loader.parsed_ahead)
 
     def verdict(self, merge: HistoryCommit) -> MergeVerdict:
         if merge.sha not in self._verdicts:

@@ -9,11 +9,20 @@ or for a handful of files, everything is parsed here, in order.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Sequence
-from typing import Any
+import pickle
+import signal
+import sys
+import time
+from collections.abc import Collection, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from opsascode import yamlio
+
+if TYPE_CHECKING:
+    from opsascode.cache import ParseCache
 
 Parsed = tuple[bool, Any, list[yamlio.YamlIssue]]
 
@@ -64,3 +73,151 @@ def parse_many(datas: Sequence[bytes], max_expansion: int) -> list[Parsed]:
     for index in range(len(datas)):
         result.append(parsed_here[index // 2] if index % 2 == 0 else parsed_there[index // 2])
     return result
+
+
+#: A parse ahead gives up on trees with more YAML than this: they get the two-core
+#: parse of :func:`parse_many` when they are loaded.
+AHEAD_MAX_BYTES = MIN_BYTES
+#: How long a load waits for a parse ahead still at work before parsing itself (s).
+AHEAD_WAIT = 0.025
+
+
+class ParseAhead:
+    """The YAML files of one revision, parsed by a forked worker on the second core
+    while this process does other work. ``audit`` starts it with its history pass,
+    before it loads the rest of the program (a small process forks cheaply); at the
+    lowest priority, the worker parses once ``git log`` is done and the second core
+    is idle, while this process reads the history and sets up.
+
+    Only results that cannot differ from this process's own parse come back: files
+    that are plain UTF-8 text without aliases (``max_alias_expansion`` is a setting
+    the worker does not know), not in ``cache``. The loader asks :meth:`take` before
+    it parses; anything the worker did not parse is parsed as usual, so a worker that
+    fails, or never starts, only costs the time it would have saved.
+    """
+
+    def __init__(self, top: Path, rev: str, cache: ParseCache | None = None) -> None:
+        self._results: dict[str, Parsed] | None = None
+        self._pid: int | None = None
+        self._waited = False
+        if not _worth_a_fork():
+            self._results = {}
+            return
+        import tempfile
+
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _collect
+        try:
+            pid = os.fork()
+        except OSError:
+            self._results = {}
+            self._out.close()
+            return
+        if pid == 0:  # the worker: never returns
+            code = 1
+            try:
+                # Last in line for the CPU: git's history pass and this process's
+                # start-up come first (a load never waits long for this worker).
+                os.nice(19)
+                found = _parse_revision(top, rev, cache)
+                pickle.dump(found, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+                self._out.flush()
+                code = 0
+            finally:
+                os._exit(code)
+        self._pid = pid
+
+    def take(self, blob_ids: Collection[str], *, wait: bool) -> dict[str, Parsed]:
+        """The worker's results for ``blob_ids`` (each given once). ``wait``: give a
+        worker still at work up to :data:`AHEAD_WAIT` seconds to finish, once (on a
+        busy machine, the lowest priority may not get it there: the files are then
+        parsed here); without it, only results already there."""
+        if self._results is None:
+            timeout = AHEAD_WAIT if wait and not self._waited else 0.0
+            self._waited |= wait
+            if not self._collect(timeout):
+                return {}
+        assert self._results is not None
+        results = self._results
+        return {b: results.pop(b) for b in blob_ids if b in results}
+
+    def close(self) -> None:
+        """Stop the worker if it still runs (the command ended before it needed it)."""
+        if self._pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            self._collect(None)
+
+    def _collect(self, timeout: float | None) -> bool:
+        """Collect the worker's results once it has finished; wait for it at most
+        ``timeout`` seconds (None: until it ends)."""
+        assert self._pid is not None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                pid, status = os.waitpid(self._pid, 0 if deadline is None else os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: its results are not trusted
+                pid, status = self._pid, -1
+            if pid != 0:
+                break
+            assert deadline is not None
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.001)
+        self._pid = None
+        results: dict[str, Parsed] = {}
+        if status == 0:
+            from opsascode.cache import SafeUnpickler
+
+            with contextlib.suppress(Exception):  # a failed worker: parse here
+                self._out.seek(0)
+                results = SafeUnpickler(self._out).load()
+        self._out.close()
+        self._results = results
+        return True
+
+
+def _worth_a_fork() -> bool:
+    return (hasattr(os, "fork") and sys.platform == "linux" and (os.cpu_count() or 1) >= 2
+            and os.environ.get("OPSASCODE_WORKERS", "2") != "1")
+
+
+def _parse_revision(top: Path, rev: str, cache: ParseCache | None) -> dict[str, Parsed]:
+    """The worker's job: every YAML blob of ``rev`` a loader may parse as it is."""
+    import subprocess
+
+    from opsascode.tree import check_content
+
+    listing = subprocess.run(
+        ["git", "ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", rev],
+        cwd=top, capture_output=True, check=True).stdout
+    paths: dict[str, str] = {}
+    total = 0
+    for entry in listing.split(b"\0"):
+        meta, _, name = entry.partition(b"\t")
+        fields = meta.split()
+        if (len(fields) != 4 or fields[1] != b"blob" or not fields[0].startswith(b"100")
+                or not name.endswith((b".yaml", b".yml"))):
+            continue
+        blob = fields[2].decode()
+        if blob in paths or (cache is not None and cache.has(blob)):
+            continue
+        total += int(fields[3])
+        if total > AHEAD_MAX_BYTES:
+            return {}
+        paths[blob] = name.decode("utf-8", "replace")
+    out = subprocess.run(["git", "cat-file", "--batch"], cwd=top, capture_output=True,
+                         check=True, input="".join(f"{b}\n" for b in paths).encode()).stdout
+    found: dict[str, Parsed] = {}
+    at = 0
+    for blob, path in paths.items():
+        end = out.index(b"\n", at)
+        header = out[at:end].split()
+        if len(header) != 3:  # "<id> missing"
+            at = end + 1
+            continue
+        size = int(header[2])
+        data = out[end + 1:end + 1 + size]
+        at = end + 1 + size + 1
+        if b"*" not in data and check_content(path, data) is None:
+            found[blob] = parse_one(data, 0)
+    return found

@@ -8,6 +8,7 @@ the program is loaded.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,12 @@ class Options:
 
     directory: Path
     use_cache: bool = True
+
+
+def cache_enabled(options: Options) -> bool:
+    """Whether the parsed-file cache is used (``--no-cache`` and ``OPSASCODE_CACHE=0``
+    turn it off)."""
+    return options.use_cache and os.environ.get("OPSASCODE_CACHE", "1") not in ("0", "")
 
 
 def find_root(start: Path) -> Path:

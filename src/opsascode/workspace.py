@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from opsascode.cache import ParseCache
@@ -12,6 +11,7 @@ from opsascode.repository import Repository
 
 # Re-exported: commands import them from here.
 from opsascode.roots import Options as Options
+from opsascode.roots import cache_enabled as cache_enabled
 from opsascode.roots import find_root as find_root
 from opsascode.tree import SETTINGS_FILE, GitTree, Tree, WorkingTree
 
@@ -20,10 +20,6 @@ from opsascode.tree import SETTINGS_FILE, GitTree, Tree, WorkingTree
 _UNREADABLE = frozenset({"yaml-syntax", "yaml-too-deep", "file-too-large", "binary-file",
                          "not-utf8", "unreadable-file", "symlink-outside", "alias-bomb",
                          "unsupported-tag", "invalid-scalar"})
-
-
-def cache_enabled(options: Options) -> bool:
-    return options.use_cache and os.environ.get("OPSASCODE_CACHE", "1") not in ("0", "")
 
 
 def open_cache(root: Path, options: Options) -> ParseCache | None:

@@ -11,26 +11,43 @@ from __future__ import annotations
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
+from opsascode.cache import ParseCache
 from opsascode.git import GitRepo, LogPass
-from opsascode.roots import branch_named, find_root
+from opsascode.parallel import ParseAhead
+from opsascode.roots import Options, branch_named, cache_enabled, find_root
 
 if TYPE_CHECKING:
     from opsascode.approvals.github import MergedPulls
     from opsascode.audit import AuditReport
-    from opsascode.roots import Options
-
-#: A started audit: the operations repository's root, its git repository and its
-#: history pass, under way.
-Started = tuple[Path, GitRepo, LogPass]
 
 
-def start(directory: Path) -> Started:
-    """Find the repository and start the one ``git log`` pass of its default branch."""
-    root = find_root(directory)
+class Started(NamedTuple):
+    """A started audit: the operations repository's root, its git repository, its
+    parse cache, and the work under way on the second core: the history pass, then
+    the parse of the branch tip's files."""
+
+    root: Path
+    git: GitRepo
+    cache: ParseCache | None
+    log: LogPass
+    ahead: ParseAhead
+
+    def close(self) -> None:
+        self.ahead.close()
+        self.log.close()
+        self.git.close()
+
+
+def start(options: Options) -> Started:
+    """Find the repository, start the one ``git log`` pass of its default branch and
+    a worker that parses the files of its tip (it waits for git, at a low priority)."""
+    root = find_root(options.directory)
     git = GitRepo(root)
-    return root, git, LogPass(git.top, branch_named(root))
+    log = LogPass(git.top, branch_named(root))
+    cache = ParseCache(git.git_dir) if cache_enabled(options) else None
+    return Started(root, git, cache, log, ParseAhead(git.top, log.rev, cache))
 
 
 def build_audit(options: Options, since: date | None, until: date | None,
@@ -41,16 +58,16 @@ def build_audit(options: Options, since: date | None, until: date | None,
     current time; ``reviews``: judge merges by GitHub reviews."""
     from opsascode.audit import run_audit
     from opsascode.loader import Loader
-    from opsascode.workspace import open_cache
 
-    root, git, log = started or start(options.directory)
+    started = started or start(options)
     try:
-        loader = Loader(open_cache(root, options))
-        return run_audit(git, loader, since, until, now or datetime.now(UTC), asset=asset,
-                         replay=replay, log=log, reviews=reviews)
+        loader = Loader(started.cache)
+        # The revisions the merges' replays load share most of their files with the tip.
+        loader.ahead = started.ahead
+        return run_audit(started.git, loader, since, until, now or datetime.now(UTC),
+                         asset=asset, replay=replay, log=started.log, reviews=reviews)
     finally:
-        log.close()
-        git.close()
+        started.close()
 
 
 def audit(options: Options, fmt: str, since: date | None, until: date | None,
