@@ -28,7 +28,7 @@ from typing import Any
 
 from opsascode import yamlio
 from opsascode.errors import FatalError
-from opsascode.git import SYMLINK_MODE, GitRepo, HistoryCommit, TreeEntry, raw_new_side
+from opsascode.git import GONE_MODE, SYMLINK_MODE, GitRepo, HistoryCommit, TreeEntry, raw_new_side
 from opsascode.tree import SETTINGS_FILE, GitTree, SourceFile, Tree, is_loaded
 
 #: The records of one file by id, as parsed (plain data).
@@ -107,7 +107,6 @@ def shallow_note(line: MainLine) -> str | None:
 
 #: (mode, blob id) by path: a revision's files.
 Snapshot = dict[str, tuple[str, str]]
-_GONE = "000000"
 #: Every so many main-line commits, the files are kept, so that going back to an
 #: older revision rebuilds from a near one rather than from the first commit.
 _CHECKPOINT = 256
@@ -262,7 +261,7 @@ class History:
                     return None  # cut off by a shallow clone
             found = dict(self.tree(at.sha) or {}) if at is not None else {}
             for commit in reversed(chain):
-                _apply(found, commit)
+                commit.apply(found)
         self._trees[sha] = found
         return found
 
@@ -273,7 +272,7 @@ class History:
             files = self._indexed.get(at, {})
         files = dict(files)
         for position in range(at + 1, index + 1):
-            _apply(files, self.line.commits[position])
+            self.line.commits[position].apply(files)
             if position % _CHECKPOINT == 0 and position not in self._indexed:
                 self._indexed[position] = dict(files)  # to start from, going back
         if index >= self._cursor[0]:
@@ -301,7 +300,7 @@ class History:
         while at is not None:
             if path in at.paths:
                 mode, blob = next(raw_new_side(m) for m, p in at.raw_files() if p == path)
-                return SnapshotTree(self, sha, {} if mode == _GONE else {path: (mode, blob)})
+                return SnapshotTree(self, sha, {} if mode == GONE_MODE else {path: (mode, blob)})
             if not at.parents:  # the first commit (or a graft): it lists all its files
                 return SnapshotTree(self, sha, {})
             at = self.by_sha.get(at.parents[0])
@@ -341,16 +340,6 @@ class History:
             return found[0].blob_id if found else None
         entry = files.get(path)
         return entry[1] if entry else None
-
-
-def _apply(files: Snapshot, commit: HistoryCommit) -> None:
-    """Apply a commit's changes (relative to its first parent) to its parent's files."""
-    for meta, path in commit.raw_files():
-        mode, blob = raw_new_side(meta)
-        if mode == _GONE:
-            files.pop(path, None)
-        else:
-            files[path] = (mode, blob)
 
 
 class SnapshotTree(GitTree):
