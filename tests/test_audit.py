@@ -269,6 +269,29 @@ def test_policy_changes_are_listed_with_who_approved_them(repo: Path) -> None:
     assert {p["code"] for p in result["policy_changes"]} == {"policy-change"}
 
 
+def test_paths_the_policy_protects_are_guarded_from_when_it_names_them(repo: Path) -> None:
+    write(repo, {"runbooks/db.md": "# restore\n"})
+    commit_on(repo, "mallory", "runbook, before", "2026-11-19T10:00:00+01:00")
+    branch(repo, "policy")
+    edit(repo, "policies/approvals.yaml", 'paths: ["policies/**", ".github/**"]',
+         'paths: ["policies/**", ".github/**", "runbooks/**"]')
+    write(repo, {"changes/CHG-2.yaml": LOW})
+    commit_on(repo, "maintainer", "runbooks are rules too")
+    approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
+    approve(repo, "changes/CHG-2.yaml", "oscar", "2026-11-21T11:00:00+01:00")
+    merged = merge(repo, "policy", "2026-11-22T10:00:00+01:00")
+    write(repo, {"runbooks/db.md": "# restore, quicker\n", "docs/notes.md": "# free\n"})
+    pushed = commit_on(repo, "mallory", "runbook, after", "2026-11-23T10:00:00+01:00")
+    result = report(repo)
+    assert violations(result) == [("direct-push", pushed)]
+    assert "changes runbooks/db.md directly" in result["violations"][0]["message"]
+    changes = [(p["commit"], p["via"], p["files"]) for p in result["policy_changes"]]
+    assert changes == [(merged, "merge", ["policies/approvals.yaml"]),
+                       (pushed, "direct push", ["runbooks/db.md"])]
+    # A period that starts after the policy changed still judges by it.
+    assert violations(report(repo, since=date(2026, 11, 23))) == [("direct-push", pushed)]
+
+
 def test_an_unapproved_policy_change_is_an_unapproved_merge(repo: Path) -> None:
     branch(repo, "policy")
     edit(repo, "policies/approvals.yaml", "{count: 2, roles: [cab]}", "{count: 0, roles: [cab]}")

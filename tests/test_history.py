@@ -102,6 +102,18 @@ def test_every_revision_has_gits_files(messy: Path) -> None:
         assert history.tree(sha) == ls_tree(messy, sha), sha
 
 
+def test_the_main_lines_paths_are_those_git_names_for_each_commit(messy: Path) -> None:
+    line = history_of(messy).line
+    by_path = line.paths_changed()
+    for position, commit in enumerate(line.commits):
+        named = git(messy, "diff-tree", "--no-commit-id", "-r", "--name-only", "--root",
+                    "--no-renames", commit.sha, *(commit.parents[:1])).split()
+        assert sorted(p for p, found in by_path.items() if position in found) == sorted(named)
+    for wanted in (lambda p: p.startswith("inventory/"), lambda p: p.endswith(".md"),
+                   lambda p: False):
+        assert line.changing(wanted) == [c for c in line.commits if any(map(wanted, c.paths))]
+
+
 def test_merge_bases_are_gits(messy: Path) -> None:
     history = history_of(messy)
     for a in history.line.commits:

@@ -20,7 +20,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from opsascode.change_history import author
-from opsascode.history import MainLine, RecordReader, RecordVersion, record_versions
+from opsascode.history import (
+    MainLine,
+    RecordReader,
+    RecordVersion,
+    is_record_file,
+    record_versions,
+)
 from opsascode.records import record_adapter
 
 
@@ -62,7 +68,8 @@ def asset_history(asset_id: str, line: MainLine, reader: RecordReader,
     """``folders``: where assets live (inventory/); ``changes``: the main line's
     versions of change records."""
     wanted = re.compile(re.escape(asset_id).encode())
-    versions = [v for v in record_versions(line.commits, reader, folders, wanted)
+    changing = line.changing(lambda path: is_record_file(path, folders))
+    versions = [v for v in record_versions(changing, reader, folders, wanted)
                 if v.id == asset_id]
     declared = _declared(changes, asset_id)
     history = AssetHistory(asset_id, None, None)

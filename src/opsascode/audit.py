@@ -154,8 +154,10 @@ class Auditor:
         self.guard = Guard(self.line, self.settings, self.judge)
         self.in_period = [c for c in self.line.since(period.start)
                           if c.sha != self.line.baseline.sha]
-        self.change_versions = record_versions(self.line.commits, self.reader,
-                                               (self.settings.folders.changes,))
+        changes = (self.settings.folders.changes,)
+        self.change_versions = record_versions(
+            self.line.changing(lambda path: is_record_file(path, changes)), self.reader,
+            changes)
         self._firsts: dict[str, RecordVersion] = {}
         for version in self.change_versions:
             self._firsts.setdefault(version.id, version)

@@ -84,43 +84,48 @@ class Guard:
         # One regular expression for the paths every policy protects: a 10,000-commit
         # history has tens of thousands of paths to test.
         self._always = _any_of([*DEFAULT_PROTECTED, SETTINGS_FILE])
-        under = tuple(f.rstrip("/") + "/" for f in self.policies)
-        self._policy_commits = [i for i, c in enumerate(line.commits)
-                                if any(p.startswith(under) and is_record_file(p, self.policies)
-                                       for p in c.paths)]
+        self._policy_commits = [line.index(c.sha) for c in line.changing(
+            lambda path: is_record_file(path, self.policies))]
         #: path -> guarded whatever the policy says; policy revision -> its extra paths.
         self._usual: dict[str, bool] = {}
         self._extras: dict[int | None, re.Pattern[str] | None] = {}
 
     def pushes(self, commits: Iterable[HistoryCommit]
                ) -> Iterator[tuple[HistoryCommit, list[str]]]:
-        """The commits (main-line order) that are not merges and change guarded files,
-        with those files; a path is judged once, and once per policy revision when the
-        usual rules do not guard it."""
-        usual, records, always = self._usual, self.records, self._always
-        extras: dict[int | None, dict[str, bool]] = {}
-        for commit in commits:
-            if commit.is_merge:
-                continue
-            hits = []
-            extra: dict[str, bool] | None = None
-            for path in commit.paths:
-                guarded = usual.get(path)
-                if guarded is None:
-                    guarded = usual[path] = bool(is_record_file(path, records)
-                                                 or always.match(path))
-                if not guarded:
-                    if extra is None:
-                        at = self._policy_at(commit)
-                        extra = extras.setdefault(at, {})
-                    guarded = extra.get(path)
-                    if guarded is None:
-                        pattern = self._extra(at)
-                        guarded = extra[path] = bool(pattern and pattern.match(path))
-                if guarded:
-                    hits.append(path)
-            if hits:
-                yield commit, sorted(hits)
+        """Those of ``commits`` (main-line commits) that are not merges and change
+        guarded files, in main-line order, with those files. Each path the main line
+        changes is judged once by the usual rules; only the others are then matched
+        against the extra protected paths of the policy in force at each commit."""
+        line, usual, records, always = self.line, self._usual, self.records, self._always
+        wanted = {line.index(c.sha) for c in commits if not c.is_merge}
+        if not wanted:
+            return
+        hits: dict[int, list[str]] = {}
+        others: list[tuple[str, list[int]]] = []
+        for path, positions in line.paths_changed().items():
+            guarded = usual.get(path)
+            if guarded is None:
+                guarded = usual[path] = bool(is_record_file(path, records) or always.match(path))
+            if guarded:
+                for position in positions:
+                    if position in wanted:
+                        hits.setdefault(position, []).append(path)
+            else:
+                others.append((path, positions))
+        # The policy revisions in force over the commits asked about: the one before
+        # the first, and every change of the policies up to the last.
+        first, last = min(wanted), max(wanted)
+        revisions = {newest_before(self._policy_commits, first),
+                     *(i for i in self._policy_commits if first <= i < last)}
+        extras = {at: self._extra(at) for at in revisions} if others else {}
+        if any(extras.values()):
+            for path, positions in others:
+                for position in positions:
+                    pattern = extras.get(newest_before(self._policy_commits, position))
+                    if position in wanted and pattern is not None and pattern.match(path):
+                        hits.setdefault(position, []).append(path)
+        for position in sorted(hits):
+            yield line.commits[position], sorted(hits[position])
 
     def _policy_at(self, commit: HistoryCommit) -> int | None:
         """The main-line index of the last change to the policies before ``commit``."""

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -61,9 +62,28 @@ class MainLine:
     #: The commit where a shallow clone's history is cut (None: the history is whole).
     graft: str | None = None
     _index: dict[str, int] = field(default_factory=dict, repr=False)
+    _by_path: dict[str, list[int]] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._index = {c.sha: i for i, c in enumerate(self.commits)}
+
+    def paths_changed(self) -> dict[str, list[int]]:
+        """Every path the main line changes -> the positions of the commits that change
+        it, in order (made once): the audit's questions about paths are then asked
+        once per path, not once per commit and path."""
+        if self._by_path is None:
+            by_path: defaultdict[str, list[int]] = defaultdict(list)
+            for position, commit in enumerate(self.commits):
+                for path in commit.paths:
+                    by_path[path].append(position)
+            self._by_path = dict(by_path)
+        return self._by_path
+
+    def changing(self, wanted: Callable[[str], bool]) -> list[HistoryCommit]:
+        """The commits, in order, that change a path ``wanted`` accepts."""
+        positions = {i for path, found in self.paths_changed().items() if wanted(path)
+                     for i in found}
+        return [self.commits[i] for i in sorted(positions)]
 
     @property
     def tip(self) -> HistoryCommit:
