@@ -118,12 +118,17 @@ class Guard:
         revisions = {newest_before(self._policy_commits, first),
                      *(i for i in self._policy_commits if first <= i < last)}
         extras = {at: self._extra(at) for at in revisions} if others else {}
-        if any(extras.values()):
-            for path, positions in others:
-                for position in positions:
-                    pattern = extras.get(newest_before(self._policy_commits, position))
-                    if position in wanted and pattern is not None and pattern.match(path):
-                        hits.setdefault(position, []).append(path)
+        # Revisions mostly protect the same paths: each path is matched once per
+        # distinct expression, and its commits looked at only when one matches.
+        distinct = {p.pattern: p for p in extras.values() if p is not None}
+        for path, positions in others:
+            matching = {text for text, pattern in distinct.items() if pattern.match(path)}
+            if not matching:
+                continue
+            for position in positions:
+                pattern = extras.get(newest_before(self._policy_commits, position))
+                if position in wanted and pattern is not None and pattern.pattern in matching:
+                    hits.setdefault(position, []).append(path)
         for position in sorted(hits):
             yield line.commits[position], sorted(hits[position])
 
