@@ -395,7 +395,8 @@ class CommitInfo:
         self.committer_name = committer_name
         self.committer_email = committer_email
         self._files = files
-        #: ``git log -z --raw`` tokens after the header: (raw diff line, path) pairs.
+        #: ``git log -z --raw`` tokens after the header: raw diff line, path, raw diff
+        #: line, path...
         self._raw = raw
         self._paths: list[str] | None = None
 
@@ -426,7 +427,7 @@ class CommitInfo:
         if self._raw is None:  # a commit made with its files (``branch_commits``)
             return [(f":{f.old_mode} {f.new_mode} {f.old_blob or _ZERO} "
                      f"{f.new_blob or _ZERO} M", f.path) for f in self.files]
-        metas = self._raw[0:-1:2]
+        metas = self._raw[0::2]
         if metas:
             metas[0] = metas[0].lstrip("\n")  # the first follows the header's newline
         return list(zip(metas, self._raw[1::2], strict=True))
@@ -597,22 +598,31 @@ def _parse_pass(text: str) -> list[HistoryCommit]:
     """Parse the pass's output by position: NUL-separated header fields (names and
     subjects are anyone's text, so no character in them is trusted as a separator),
     then (raw diff line, path) pairs. Output that does not have this shape is an
-    error, never a silently shifted history."""
+    error, never a silently shifted history. (Ten thousand commits: the commits are
+    made without calling their constructors.)"""
     tokens = text.split("\0")
-    commits = []
+    commits: list[HistoryCommit] = []
+    append, new, start = commits.append, object.__new__, _COMMIT_START.match
     at, end = 0, len(tokens) - 1  # the output ends with a NUL
     while at < end:
-        head = tokens[at].lstrip("\n")
-        if not _COMMIT_START.match(head) or at + 9 > end:
+        head = tokens[at]
+        if head[:1] == "\n":
+            head = head[1:]
+        if at + 9 > end or not start(head):
             raise FatalError(f"cannot read the output of git log near {head[:60]!r}")
-        parents, an, ae, cn, ce, authored, committed, subject = tokens[at + 1:at + 9]
-        at = first = at + 9
-        if at < end and tokens[at].startswith("\n:"):  # the first raw line follows a newline
+        first = at = at + 9
+        if at < end and tokens[at][:2] == "\n:":  # the first raw line follows a newline
             at += 2
-            while at < end and tokens[at].startswith(":"):
+            while at < end and tokens[at][:1] == ":":
                 at += 2
-        commits.append(HistoryCommit(head[1:], tuple(parents.split()), an, ae, cn, ce, None,
-                                     authored, committed, subject, [*tokens[first:at], ""]))
+        commit = new(HistoryCommit)
+        commit.sha, commit.parents = head[1:], tuple(tokens[first - 8].split())
+        (commit.author_name, commit.author_email, commit.committer_name,
+         commit.committer_email, commit._authored, commit._committed,
+         commit.subject) = tokens[first - 7:first]
+        commit._files = commit._paths = None
+        commit._raw = tokens[first:at]
+        append(commit)
     return commits
 
 
