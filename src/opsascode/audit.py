@@ -136,6 +136,7 @@ def open_history(git: GitRepo, loader: Loader, log: LogPass | None = None
                 break
     assert history is not None  # HEAD has commits
     history.reader.max_size = settings.max_file_size
+    history.reader.ahead = loader.ahead
     return settings, history
 
 

@@ -25,12 +25,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opsascode import yamlio
 from opsascode.errors import FatalError
 from opsascode.git import GONE_MODE, SYMLINK_MODE, GitRepo, HistoryCommit, TreeEntry, raw_new_side
 from opsascode.tree import SETTINGS_FILE, GitTree, SourceFile, Tree, is_loaded
+
+if TYPE_CHECKING:
+    from opsascode.parallel import ParseAhead
 
 #: The records of one file by id, as parsed (plain data).
 Records = dict[str, dict[str, Any]]
@@ -405,8 +408,13 @@ class RecordReader:
         self.max_size = max_size
         self._data: dict[str, bytes] = {}
         self._records: dict[str, Records | None] = {}
+        #: A worker reading (and parsing) the tip's files: what it read is not read again.
+        self.ahead: ParseAhead | None = None
 
     def prefetch(self, blob_ids: Iterable[str | None]) -> None:
+        if self.ahead is not None and (texts := self.ahead.texts()):
+            self._data.update(texts)
+            self.ahead = None
         missing = {b for b in blob_ids if b is not None and b not in self._data}
         self._data.update(self.git.read_blobs(missing))
 

@@ -93,11 +93,13 @@ class ParseAhead:
     that are plain UTF-8 text without aliases (``max_alias_expansion`` is a setting
     the worker does not know), not in ``cache``. The loader asks :meth:`take` before
     it parses; anything the worker did not parse is parsed as usual, so a worker that
-    fails, or never starts, only costs the time it would have saved.
+    fails, or never starts, only costs the time it would have saved. The files' text
+    comes back too (:meth:`texts`): what reads blobs need not ask git again.
     """
 
     def __init__(self, top: Path, rev: str, cache: ParseCache | None = None) -> None:
         self._results: dict[str, Parsed] | None = None
+        self._texts: dict[str, bytes] = {}
         self._pid: int | None = None
         self._waited = False
         if not _worth_a_fork():
@@ -118,8 +120,8 @@ class ParseAhead:
                 # Last in line for the CPU: git's history pass and this process's
                 # start-up come first (a load never waits long for this worker).
                 os.nice(19)
-                found = _parse_revision(top, rev, cache)
-                pickle.dump(found, self._out, protocol=pickle.HIGHEST_PROTOCOL)
+                results = _parse_revision(top, rev, cache)
+                pickle.dump(results, self._out, protocol=pickle.HIGHEST_PROTOCOL)
                 self._out.flush()
                 code = 0
             finally:
@@ -139,6 +141,14 @@ class ParseAhead:
         assert self._results is not None
         results = self._results
         return {b: results.pop(b) for b in blob_ids if b in results}
+
+    def texts(self) -> dict[str, bytes]:
+        """The text of every blob the worker read, by id, once it is done (handed
+        over once; empty while it is at work)."""
+        if self._results is None and not self._collect(0.0):
+            return {}
+        texts, self._texts = self._texts, {}
+        return texts
 
     def close(self) -> None:
         """Stop the worker if it still runs (the command ended before it needed it)."""
@@ -170,7 +180,7 @@ class ParseAhead:
 
             with contextlib.suppress(Exception):  # a failed worker: parse here
                 self._out.seek(0)
-                results = SafeUnpickler(self._out).load()
+                results, self._texts = SafeUnpickler(self._out).load()
         self._out.close()
         self._results = results
         return True
@@ -181,8 +191,10 @@ def _worth_a_fork() -> bool:
             and os.environ.get("OPSASCODE_WORKERS", "2") != "1")
 
 
-def _parse_revision(top: Path, rev: str, cache: ParseCache | None) -> dict[str, Parsed]:
-    """The worker's job: every YAML blob of ``rev`` a loader may parse as it is."""
+def _parse_revision(top: Path, rev: str, cache: ParseCache | None
+                    ) -> tuple[dict[str, Parsed], dict[str, bytes]]:
+    """The worker's job: every YAML blob of ``rev`` a loader may parse as it is, and
+    the text of every YAML blob it read."""
     import subprocess
 
     from opsascode.tree import check_content
@@ -203,11 +215,12 @@ def _parse_revision(top: Path, rev: str, cache: ParseCache | None) -> dict[str, 
             continue
         total += int(fields[3])
         if total > AHEAD_MAX_BYTES:
-            return {}
+            return {}, {}
         paths[blob] = name.decode("utf-8", "replace")
     out = subprocess.run(["git", "cat-file", "--batch"], cwd=top, capture_output=True,
                          check=True, input="".join(f"{b}\n" for b in paths).encode()).stdout
     found: dict[str, Parsed] = {}
+    texts: dict[str, bytes] = {}
     at = 0
     for blob, path in paths.items():
         end = out.index(b"\n", at)
@@ -216,8 +229,8 @@ def _parse_revision(top: Path, rev: str, cache: ParseCache | None) -> dict[str, 
             at = end + 1
             continue
         size = int(header[2])
-        data = out[end + 1:end + 1 + size]
+        data = texts[blob] = out[end + 1:end + 1 + size]
         at = end + 1 + size + 1
         if b"*" not in data and check_content(path, data) is None:
             found[blob] = parse_one(data, 0)
-    return found
+    return found, texts
