@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from opsascode import loader
 from opsascode.commands.audit import audit
 from opsascode.workspace import Options
 from testing import estate
@@ -137,6 +138,33 @@ def test_a_direct_push_to_main_is_a_violation(repo: Path) -> None:
     assert message.startswith(f"commit {pushed[:12]} by mallory on 2026-11-20 12:00 +0100 "
                               "changes inventory/assets.yaml directly on the main line")
     assert run(repo, strict=True)[0] == 1
+
+
+def test_the_worker_on_the_second_core_changes_nothing(repo: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tip's files parsed ahead by a worker, or here: the same report."""
+    branch(repo, "chg-2")
+    write(repo, {"changes/CHG-2.yaml": LOW, "inventory/extra.yaml": "- id: x\n  kind: bad\n"})
+    commit_on(repo, "dora", "CHG-2")
+    approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
+    merge(repo, "chg-2", "2026-11-22T10:00:00+01:00")
+    edit(repo, "inventory/assets.yaml", 'version: "12"', 'version: "13"')
+    commit_on(repo, "mallory", "quick fix", "2026-11-23T10:00:00+01:00")
+    monkeypatch.setattr("opsascode.parallel.AHEAD_WAIT", 60.0)
+    parsed_here: list[int] = []
+    parse_many = loader.parse_many
+
+    def counted(datas: list[bytes], limit: int) -> list[Any]:
+        parsed_here.append(len(datas))
+        return parse_many(datas, limit)
+
+    monkeypatch.setattr(loader, "parse_many", counted)
+    ahead = run(repo)
+    with_worker, parsed_here[:] = sum(parsed_here), []
+    monkeypatch.setenv("OPSASCODE_WORKERS", "1")
+    assert run(repo) == ahead
+    assert with_worker < sum(parsed_here)
+    assert [m["status"] for m in json.loads(ahead[1])["merges"]] == ["error"]
 
 
 def test_an_approval_commit_on_main_is_not_a_direct_push(repo: Path) -> None:
