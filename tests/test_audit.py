@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from opsascode import loader
+from opsascode import audit as audit_module
+from opsascode import loader, parallel
 from opsascode.commands.audit import audit
 from opsascode.workspace import Options
 from testing import estate
@@ -165,6 +166,64 @@ def test_the_worker_on_the_second_core_changes_nothing(repo: Path,
     assert run(repo) == ahead
     assert with_worker < sum(parsed_here)
     assert [m["status"] for m in json.loads(ahead[1])["merges"]] == ["error"]
+
+
+def busy_history(repo: Path) -> None:
+    """Merges of every kind, in order: approved, unapproved (a forged approval), a
+    policy change, an emergency change left without retro-approval; direct pushes."""
+    branch(repo, "chg-2")
+    write(repo, {"changes/CHG-2.yaml": LOW})
+    commit_on(repo, "dora", "CHG-2")
+    approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
+    merge(repo, "chg-2", "2026-11-22T10:00:00+01:00")
+    branch(repo, "chg-1")
+    write(repo, {"changes/CHG-1.yaml": estate.change("CHG-1")})
+    commit_on(repo, "dora", "CHG-1: upgrade db-2")
+    add_entry(repo, "changes/CHG-1.yaml", "carl", "2026-11-21T10:00:00+01:00")
+    commit_on(repo, "bob", "approve for carl")
+    merge(repo, "chg-1", "2026-11-23T10:00:00+01:00")
+    edit(repo, "inventory/assets.yaml", 'version: "12"', 'version: "13"')
+    commit_on(repo, "mallory", "quick fix", "2026-11-24T10:00:00+01:00")
+    branch(repo, "policy")
+    edit(repo, "policies/approvals.yaml", "{count: 2, roles: [cab]}", "{count: 0, roles: [cab]}")
+    commit_on(repo, "mallory", "weaker")
+    merge(repo, "policy", "2026-11-25T10:00:00+01:00")
+    emergency_merged(repo)
+    edit(repo, "inventory/teams.yaml", "members: [carl, cora, chris]",
+         "members: [carl, cora, chris, mallory]")
+    commit_on(repo, "mallory", "let me approve", "2026-12-10T10:00:00+01:00")
+
+
+@pytest.mark.parametrize("copy_fails", [False, True])
+def test_merges_judged_on_two_cores_give_the_same_audit(
+        repo: Path, monkeypatch: pytest.MonkeyPatch, copy_fails: bool) -> None:
+    busy_history(repo)
+    sequential = {fmt: run(repo, fmt=fmt) for fmt in ("json", "text")}
+    made: list[int] = []
+
+    class Counted(parallel.Forked[Any]):
+        def __init__(self, *args: Any) -> None:
+            made.append(1)
+            super().__init__(*args)
+
+    def fails(_self: object) -> None:
+        raise RuntimeError("the copy fails")
+
+    monkeypatch.setattr(audit_module, "Forked", Counted)
+    monkeypatch.setattr(audit_module, "MIN_SPLIT", 2)
+    if copy_fails:  # the copy fails: its merges are judged here
+        monkeypatch.setattr("opsascode.git.GitRepo.let_go", fails)
+    assert {fmt: run(repo, fmt=fmt) for fmt in ("json", "text")} == sequential
+    assert len(made) == 2
+    result = json.loads(sequential["json"][1])
+    assert [m["status"] for m in result["merges"]] == ["approved", "pending", "pending",
+                                                       "approved"]
+    assert [code for code, _ in violations(result)] == [
+        "unapproved-merge", "direct-push", "unapproved-merge", "emergency-overdue",
+        "direct-push"]
+    monkeypatch.setenv("OPSASCODE_WORKERS", "1")
+    assert run(repo) == sequential["json"]
+    assert len(made) == 2  # without workers, no copy
 
 
 def test_an_approval_commit_on_main_is_not_a_direct_push(repo: Path) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -124,3 +125,26 @@ def test_a_slow_or_failing_worker_is_not_waited_for(
 
     monkeypatch.setattr(parallel, "_parse_revision", failing)
     assert finished(parallel.ParseAhead(tip, "main"), monkeypatch, {"x"}) == {}
+
+
+# ------------------------------------------------------------------ a forked copy
+
+
+def test_a_forked_copy_returns_its_result_or_none(monkeypatch: pytest.MonkeyPatch) -> None:
+    let_go: list[int] = []
+    copy = parallel.Forked(lambda: {"pid": os.getpid(), "seen": list(let_go)},
+                           lambda: let_go.append(1))
+    found = copy.result()
+    assert found is not None and found["pid"] != os.getpid() and found["seen"] == [1]
+    assert let_go == []  # ``before`` ran in the copy only
+
+    def fails() -> None:
+        raise RuntimeError("the work fails")
+
+    assert parallel.Forked(fails, lambda: None).result() is None
+
+    def no_fork() -> int:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert parallel.Forked(lambda: 1, lambda: None).result() is None

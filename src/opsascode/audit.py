@@ -56,6 +56,7 @@ from opsascode.history import (
 )
 from opsascode.loader import Loader
 from opsascode.mergegate import MergeJudge, MergeVerdict
+from opsascode.parallel import Forked, worth_a_fork
 from opsascode.records import Change
 from opsascode.records.settings import Settings
 from opsascode.replay import Replay, replay_merges
@@ -92,6 +93,34 @@ class MergeRow:
     policy_rev: str
     changes: tuple[str, ...]
     error: str | None
+
+
+@dataclass
+class MergesPart:
+    """What some of the period's merges add to the report (judged by one process)."""
+
+    rows: list[MergeRow]
+    notes: list[str]
+    changes: list[ChangeTimeline]
+    unapproved: list[Violation]
+    policy_changes: list[PolicyChange]
+
+    def then(self, later: MergesPart) -> MergesPart:
+        """This part followed by the part of the merges after it."""
+        return MergesPart(self.rows + later.rows, self.notes + later.notes,
+                          self.changes + later.changes, self.unapproved + later.unapproved,
+                          self.policy_changes + later.policy_changes)
+
+
+#: Below this many merges, judging them in two processes costs more than it saves.
+MIN_SPLIT = 8
+#: The merges this process keeps beyond half (it also looks for direct pushes, and the
+#: copy starts with a full load).
+_SPLIT_BIAS = 4
+
+
+def _worth_a_split(merges: list[HistoryCommit]) -> bool:
+    return len(merges) >= MIN_SPLIT and worth_a_fork()
 
 
 @dataclass
@@ -170,27 +199,75 @@ class Auditor:
                              line.graft, len(self.in_period))
         report.notes += [n for n in [shallow_note(line)] if n]
         merges = [c for c in self.in_period if c.is_merge]
-        self.judge.prepare(merges, self.settings.folders.all())
-        verdicts = [self.judge.verdict(m) for m in merges]
-        report.merges = [self._merge_row(v) for v in verdicts]
-        report.notes += [f"merge {v.merge.sha[:12]} could not be judged: {v.error}"
-                         for v in verdicts if v.error]
-        report.notes += self.judge.notes
-        report.changes = self._timelines(merges)
-        report.violations = self._violations(verdicts, report.changes)
-        report.policy_changes = self._policy_changes(verdicts)
-        if replay is not None:
-            report.replay = replay_merges(self.judge, replay, verdicts)
+        ids = self._change_ids()
+        if replay is None and self.judge.reviews is None and _worth_a_split(merges):
+            part = self._split(merges, ids)
+        else:
+            self.judge.prepare(merges, self.settings.folders.all())
+            verdicts = [self.judge.verdict(m) for m in merges]
+            part = self._part(verdicts, ids)
+            if replay is not None:
+                report.replay = replay_merges(self.judge, replay, verdicts)
+        report.merges = part.rows
+        report.notes += part.notes + self.judge.notes
+        report.changes = sorted(part.changes, key=lambda c: c.id)
+        report.violations = self._violations(part.unapproved, report.changes)
+        report.policy_changes = self._policy_changes(part.policy_changes)
         if asset is not None:
             _narrow(report, self._asset(asset))
         return report
 
+    def _split(self, merges: list[HistoryCommit], ids: set[str]) -> MergesPart:
+        """The merges judged on two cores: the later ones (and the timelines of the
+        change requests they brought) by a forked copy of this process, the others
+        here; the copy's part comes back as plain data. Each copy loads the revisions
+        of its own merges: this one needs no more than before, the other starts with
+        one full load."""
+        cut = (len(merges) + _SPLIT_BIAS) // 2  # this copy also looks for direct pushes
+        mine, theirs = merges[:cut], merges[cut:]
+        their_ids = {i for i in ids if self._firsts[i].commit.sha in {m.sha for m in theirs}}
+        folders = self.settings.folders.all()
+        self.judge.prepare(mine, folders)
+        # What the parse-ahead worker found is taken before the copy is made.
+        self.judge.loader.take_ahead()
+        self.history.reader.prefetch(())
+
+        def let_go() -> None:
+            self.git.let_go()
+            self.judge.loader.ahead = self.history.reader.ahead = None
+
+        def judge_theirs() -> MergesPart:
+            self.judge.prepare(theirs, folders)
+            return self._part([self.judge.verdict(m) for m in theirs], their_ids)
+
+        other = Forked(judge_theirs, let_go)
+        part = self._part([self.judge.verdict(m) for m in mine], ids - their_ids)
+        self._direct_pushes()  # meanwhile
+        found = other.result()
+        return part.then(judge_theirs() if found is None else found)  # None: the copy failed
+
+    def _part(self, verdicts: list[MergeVerdict], ids: set[str]) -> MergesPart:
+        """What ``verdicts`` and the timelines of ``ids`` add to the report."""
+        return MergesPart(
+            rows=[self._merge_row(v) for v in verdicts],
+            notes=[f"merge {v.merge.sha[:12]} could not be judged: {v.error}"
+                   for v in verdicts if v.error],
+            changes=self._timelines([v.merge for v in verdicts], ids),
+            unapproved=[_violation(v.merge, *unapproved_merge(v)) for v in verdicts
+                        if v.gate is not None and not v.approved],
+            policy_changes=[p for v in verdicts if (p := merge_policy_change(v)) is not None])
+
     # ------------------------------------------------------------ change requests
 
-    def _timelines(self, merges: list[HistoryCommit]) -> list[ChangeTimeline]:
+    def _change_ids(self) -> set[str]:
+        """The change requests with a timeline: those changed in the period, and the
+        emergency changes whose retro-approval fell due in it."""
         period = {c.sha for c in self.in_period}
-        ids = {v.id for v in self.change_versions if v.commit.sha in period}
-        ids |= self._emergencies_before()
+        return ({v.id for v in self.change_versions if v.commit.sha in period}
+                | self._emergencies_before())
+
+    def _timelines(self, merges: list[HistoryCommit], ids: set[str]
+                   ) -> list[ChangeTimeline]:
         firsts = [self._firsts[i] for i in ids]
         wanted = [v.commit for v in firsts if v.commit.is_merge and v.commit.sha in self.line]
         brought = {m.sha: self.history.brought(m) for m in [*merges, *wanted]}
@@ -234,11 +311,10 @@ class Auditor:
 
     # ----------------------------------------------------------------- violations
 
-    def _violations(self, verdicts: list[MergeVerdict], changes: list[ChangeTimeline]
+    def _violations(self, unapproved: list[Violation], changes: list[ChangeTimeline]
                     ) -> list[Violation]:
         found = [_violation(c, *direct_push(c, g)) for c, g in self._direct_pushes()]
-        found += [_violation(v.merge, *unapproved_merge(v)) for v in verdicts
-                  if v.gate is not None and not v.approved]
+        found += unapproved
         start = self.period.start
         for item in changes:
             retro, merged = item.retro, item.merged
@@ -257,8 +333,8 @@ class Auditor:
                             if not self.guard.is_approval(commit)]
         return self._pushes
 
-    def _policy_changes(self, verdicts: list[MergeVerdict]) -> list[PolicyChange]:
-        found = [p for v in verdicts if (p := merge_policy_change(v)) is not None]
+    def _policy_changes(self, merged: list[PolicyChange]) -> list[PolicyChange]:
+        found = list(merged)
         pushes = self._direct_pushes()
         inventory = (self.settings.folders.inventory,)
         teams: dict[str, set[str]] = {}

@@ -70,6 +70,8 @@ _KNOWN_COMMITS: dict[str, set[str]] = {}
 _TREES: dict[tuple[str, str], tuple[frozenset[str], list[TreeEntry]]] = {}
 _ASKED: dict[str, set[str]] = {}
 _MAX_TREES = 256
+#: What forked copies of this process let go of (:meth:`GitRepo.let_go`).
+_LET_GO: list[tuple[Any, Any]] = []
 _FULL_ID = re.compile(r"^[0-9a-f]{40}$")
 
 
@@ -268,6 +270,15 @@ class GitRepo:
     def _batch_error(self) -> str:
         code = self._batch.wait() if self._batch is not None else None
         return f"exit status {code}"
+
+    def let_go(self) -> None:
+        """In a forked copy of this process: leave the processes this repository keeps
+        to the original (their pipes are shared) without stopping them; the copy starts
+        its own when it needs them."""
+        _LET_GO.append((self._batch, self._gitpython))  # never collected: no finalizer runs
+        if self._stop_batch is not None:
+            self._stop_batch.detach()
+        self._batch = self._stop_batch = self._gitpython = None
 
     def close(self) -> None:
         """Stop the processes this repository keeps (``git cat-file --batch``)."""

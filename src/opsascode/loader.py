@@ -206,6 +206,12 @@ class Loader:
             self._parsed.update(self.ahead.take(blob_ids - self._parsed.keys(), wait=True))
         return {b for b in blob_ids if b in self._parsed}
 
+    def take_ahead(self) -> None:
+        """Take every result of the parse-ahead worker now (a forked copy of this
+        process cannot collect it)."""
+        if self.ahead is not None:
+            self._parsed.update(self.ahead.rest())
+
     def _parse_ahead(self, sources: list[SourceFile], settings: Settings) -> list[SourceFile]:
         """Read the files that need parsing and parse them all at once (on two cores
         when it pays); the others stay unread."""

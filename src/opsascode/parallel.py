@@ -15,9 +15,9 @@ import pickle
 import signal
 import sys
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from opsascode import yamlio
 
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from opsascode.cache import ParseCache
 
 Parsed = tuple[bool, Any, list[yamlio.YamlIssue]]
+T = TypeVar("T")
 
 #: Below these, a worker process costs more than it saves.
 MIN_FILES = 8
@@ -102,7 +103,7 @@ class ParseAhead:
         self._texts: dict[str, bytes] = {}
         self._pid: int | None = None
         self._waited = False
-        if not _worth_a_fork():
+        if not worth_a_fork():
             self._results = {}
             return
         import tempfile
@@ -141,6 +142,12 @@ class ParseAhead:
         assert self._results is not None
         results = self._results
         return {b: results.pop(b) for b in blob_ids if b in results}
+
+    def rest(self) -> dict[str, Parsed]:
+        """Every result not taken yet (waiting for the worker as :meth:`take` does)."""
+        self.take((), wait=True)
+        rest, self._results = self._results or {}, {}
+        return rest
 
     def texts(self) -> dict[str, bytes]:
         """The text of every blob the worker read, by id, once it is done (handed
@@ -186,11 +193,6 @@ class ParseAhead:
         return True
 
 
-def _worth_a_fork() -> bool:
-    return (hasattr(os, "fork") and sys.platform == "linux" and (os.cpu_count() or 1) >= 2
-            and os.environ.get("OPSASCODE_WORKERS", "2") != "1")
-
-
 def _parse_revision(top: Path, rev: str, cache: ParseCache | None
                     ) -> tuple[dict[str, Parsed], dict[str, bytes]]:
     """The worker's job: every YAML blob of ``rev`` a loader may parse as it is, and
@@ -234,3 +236,52 @@ def _parse_revision(top: Path, rev: str, cache: ParseCache | None
         if b"*" not in data and check_content(path, data) is None:
             found[blob] = parse_one(data, 0)
     return found, texts
+
+
+class Forked(Generic[T]):
+    """``work()`` run in a forked copy of this process, at the same time as whatever
+    this process does next; its result comes back pickled. ``before`` runs first in
+    the copy (to let go of what it must not share: a git process's pipes). The copy
+    is trusted, its result being this program's own objects. :meth:`result` is None
+    when the copy could not be made or failed: the caller then does the work itself,
+    and meets the same error, if any, where it would have."""
+
+    def __init__(self, work: Callable[[], T], before: Callable[[], None]) -> None:
+        import tempfile
+
+        self._pid: int | None = None
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result
+        try:
+            pid = os.fork()
+        except OSError:
+            return
+        if pid == 0:  # the copy: never returns
+            code = 1
+            try:
+                before()
+                pickle.dump(work(), self._out, protocol=pickle.HIGHEST_PROTOCOL)
+                self._out.flush()
+                code = 0
+            finally:
+                os._exit(code)
+        self._pid = pid
+
+    def result(self) -> T | None:
+        """Wait for the copy, and take its result."""
+        found: T | None = None
+        if self._pid is not None:
+            _pid, status = os.waitpid(self._pid, 0)
+            self._pid = None
+            if status == 0:
+                with contextlib.suppress(Exception):  # a copy that failed: None
+                    self._out.seek(0)
+                    found = pickle.load(self._out)  # this program's own copy: trusted
+        self._out.close()
+        return found
+
+
+def worth_a_fork() -> bool:
+    """Whether work can go to a forked process on another core (Linux with two cores
+    or more, and not ``OPSASCODE_WORKERS=1``)."""
+    return (hasattr(os, "fork") and sys.platform == "linux" and (os.cpu_count() or 1) >= 2
+            and os.environ.get("OPSASCODE_WORKERS", "2") != "1")
