@@ -146,5 +146,14 @@ def test_a_forked_copy_returns_its_result_or_none(monkeypatch: pytest.MonkeyPatc
     def no_fork() -> int:
         raise OSError("no more processes")
 
+    def slow() -> None:
+        time.sleep(60)
+
+    began = time.monotonic()
+    stopped = parallel.Forked(slow, lambda: None)
+    stopped.close()  # a copy no longer wanted is stopped, not waited for
+    assert time.monotonic() - began < 10
+    assert stopped.result() is None
+
     monkeypatch.setattr(os, "fork", no_fork)
     assert parallel.Forked(lambda: 1, lambda: None).result() is None

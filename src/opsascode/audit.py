@@ -241,9 +241,12 @@ class Auditor:
             return self._part([self.judge.verdict(m) for m in theirs], their_ids)
 
         other = Forked(judge_theirs, let_go)
-        part = self._part([self.judge.verdict(m) for m in mine], ids - their_ids)
-        self._direct_pushes()  # meanwhile
-        found = other.result()
+        try:
+            part = self._part([self.judge.verdict(m) for m in mine], ids - their_ids)
+            self._direct_pushes()  # meanwhile
+            found = other.result()
+        finally:
+            other.close()
         return part.then(judge_theirs() if found is None else found)  # None: the copy failed
 
     def _part(self, verdicts: list[MergeVerdict], ids: set[str]) -> MergesPart:

@@ -266,6 +266,16 @@ class Forked(Generic[T]):
                 os._exit(code)
         self._pid = pid
 
+    def close(self) -> None:
+        """Stop the copy if it still runs (this process gave up on its result)."""
+        if self._pid is not None:
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(self._pid, 0)
+            self._pid = None
+        self._out.close()
+
     def result(self) -> T | None:
         """Wait for the copy, and take its result."""
         found: T | None = None
