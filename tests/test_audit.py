@@ -334,15 +334,22 @@ def test_retro_approval_after_the_deadline_is_still_a_violation(repo: Path) -> N
                                                        "deadline")
 
 
-def test_policy_changes_are_listed_with_who_approved_them(repo: Path) -> None:
+def policy_merged(repo: Path, old: str, new: str, message: str) -> str:
+    """A change of the approval policy (``old`` -> ``new``) with CHG-2, approved by the
+    two owners the protected rule asks for, merged on 2026-11-22."""
     branch(repo, "policy")
-    edit(repo, "policies/approvals.yaml", "message: no normal changes during the year-end freeze",
-         "message: no normal changes during the year-end freeze (ask the CAB)")
+    edit(repo, "policies/approvals.yaml", old, new)
     write(repo, {"changes/CHG-2.yaml": LOW})
-    commit_on(repo, "maintainer", "clearer freeze message")
+    commit_on(repo, "maintainer", message)
     approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
     approve(repo, "changes/CHG-2.yaml", "oscar", "2026-11-21T11:00:00+01:00")
-    merged = merge(repo, "policy", "2026-11-22T10:00:00+01:00")
+    return merge(repo, "policy", "2026-11-22T10:00:00+01:00")
+
+
+def test_policy_changes_are_listed_with_who_approved_them(repo: Path) -> None:
+    merged = policy_merged(repo, "message: no normal changes during the year-end freeze",
+                           "message: no normal changes during the year-end freeze (ask the CAB)",
+                           "clearer freeze message")
     edit(repo, "inventory/teams.yaml", "members: [carl, cora, chris]",
          "members: [carl, cora, chris, mallory]")
     pushed = commit_on(repo, "mallory", "let me approve", "2026-11-23T10:00:00+01:00")
@@ -359,14 +366,9 @@ def test_policy_changes_are_listed_with_who_approved_them(repo: Path) -> None:
 def test_paths_the_policy_protects_are_guarded_from_when_it_names_them(repo: Path) -> None:
     write(repo, {"runbooks/db.md": "# restore\n"})
     commit_on(repo, "mallory", "runbook, before", "2026-11-19T10:00:00+01:00")
-    branch(repo, "policy")
-    edit(repo, "policies/approvals.yaml", 'paths: ["policies/**", ".github/**"]',
-         'paths: ["policies/**", ".github/**", "runbooks/**"]')
-    write(repo, {"changes/CHG-2.yaml": LOW})
-    commit_on(repo, "maintainer", "runbooks are rules too")
-    approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
-    approve(repo, "changes/CHG-2.yaml", "oscar", "2026-11-21T11:00:00+01:00")
-    merged = merge(repo, "policy", "2026-11-22T10:00:00+01:00")
+    merged = policy_merged(repo, 'paths: ["policies/**", ".github/**"]',
+                           'paths: ["policies/**", ".github/**", "runbooks/**"]',
+                           "runbooks are rules too")
     write(repo, {"runbooks/db.md": "# restore, quicker\n", "docs/notes.md": "# free\n"})
     pushed = commit_on(repo, "mallory", "runbook, after", "2026-11-23T10:00:00+01:00")
     result = report(repo)
