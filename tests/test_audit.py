@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 
 from opsascode import audit as audit_module
-from opsascode import loader, parallel
+from opsascode import parallel
 from opsascode.commands.audit import audit
 from opsascode.workspace import Options
 from testing import estate
@@ -96,6 +97,16 @@ def timeline(result: dict[str, Any], change_id: str) -> dict[str, Any]:
     return found
 
 
+def low_merged(repo: Path, when: str = "2026-11-22T10:00:00+01:00",
+               extra: Mapping[str, str | bytes] | None = None) -> str:
+    """CHG-2 (low risk; and ``extra`` files) added by dora, approved by olga, merged."""
+    branch(repo, "chg-2")
+    write(repo, {"changes/CHG-2.yaml": LOW, **(extra or {})})
+    commit_on(repo, "dora", "CHG-2")
+    approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
+    return merge(repo, "chg-2", when)
+
+
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
     """The gated estate committed on main (the baseline)."""
@@ -144,22 +155,18 @@ def test_a_direct_push_to_main_is_a_violation(repo: Path) -> None:
 def test_the_worker_on_the_second_core_changes_nothing(repo: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     """The tip's files parsed ahead by a worker, or here: the same report."""
-    branch(repo, "chg-2")
-    write(repo, {"changes/CHG-2.yaml": LOW, "inventory/extra.yaml": "- id: x\n  kind: bad\n"})
-    commit_on(repo, "dora", "CHG-2")
-    approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
-    merge(repo, "chg-2", "2026-11-22T10:00:00+01:00")
+    low_merged(repo, extra={"inventory/extra.yaml": "- id: x\n  kind: bad\n"})
     edit(repo, "inventory/assets.yaml", 'version: "12"', 'version: "13"')
     commit_on(repo, "mallory", "quick fix", "2026-11-23T10:00:00+01:00")
     monkeypatch.setattr("opsascode.parallel.AHEAD_WAIT", 60.0)
     parsed_here: list[int] = []
-    parse_many = loader.parse_many
+    parse_many = parallel.parse_many
 
     def counted(datas: list[bytes], limit: int) -> list[Any]:
         parsed_here.append(len(datas))
         return parse_many(datas, limit)
 
-    monkeypatch.setattr(loader, "parse_many", counted)
+    monkeypatch.setattr("opsascode.loader.parse_many", counted)
     ahead = run(repo)
     with_worker, parsed_here[:] = sum(parsed_here), []
     monkeypatch.setenv("OPSASCODE_WORKERS", "1")
@@ -171,11 +178,7 @@ def test_the_worker_on_the_second_core_changes_nothing(repo: Path,
 def busy_history(repo: Path) -> None:
     """Merges of every kind, in order: approved, unapproved (a forged approval), a
     policy change, an emergency change left without retro-approval; direct pushes."""
-    branch(repo, "chg-2")
-    write(repo, {"changes/CHG-2.yaml": LOW})
-    commit_on(repo, "dora", "CHG-2")
-    approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
-    merge(repo, "chg-2", "2026-11-22T10:00:00+01:00")
+    low_merged(repo)
     branch(repo, "chg-1")
     write(repo, {"changes/CHG-1.yaml": estate.change("CHG-1")})
     commit_on(repo, "dora", "CHG-1: upgrade db-2")
@@ -227,11 +230,7 @@ def test_merges_judged_on_two_cores_give_the_same_audit(
 
 
 def test_an_approval_commit_on_main_is_not_a_direct_push(repo: Path) -> None:
-    branch(repo, "chg-2")
-    write(repo, {"changes/CHG-2.yaml": LOW})
-    commit_on(repo, "dora", "CHG-2")
-    approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
-    merge(repo, "chg-2")
+    low_merged(repo, DAY)
     approve(repo, "changes/CHG-2.yaml", "oscar", "2026-11-23T10:00:00+01:00")
     assert violations(report(repo)) == []
 
@@ -257,11 +256,7 @@ def test_an_unapproved_merge_is_a_violation(repo: Path) -> None:
 
 
 def test_replay_shows_what_a_newer_policy_would_refuse(repo: Path) -> None:
-    branch(repo, "chg-2")
-    write(repo, {"changes/CHG-2.yaml": LOW})
-    commit_on(repo, "dora", "CHG-2")
-    approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
-    merged = merge(repo, "chg-2")
+    merged = low_merged(repo, DAY)
     branch(repo, "stricter")
     edit(repo, "policies/approvals.yaml", "requires: {count: 1, owners_of: [targets]}",
          "requires: {count: 2, owners_of: [targets]}")
@@ -486,11 +481,7 @@ def test_an_unknown_asset_is_a_usage_error(repo: Path) -> None:
 
 
 def test_a_timeline_follows_the_change_to_its_review_and_incidents(repo: Path) -> None:
-    branch(repo, "chg-2")
-    write(repo, {"changes/CHG-2.yaml": LOW})
-    commit_on(repo, "dora", "CHG-2")
-    approve(repo, "changes/CHG-2.yaml", "olga", "2026-11-21T10:00:00+01:00")
-    merge(repo, "chg-2", "2026-11-22T10:00:00+01:00")
+    low_merged(repo)
     branch(repo, "chg-2-done")
     edit(repo, "changes/CHG-2.yaml", "status: requested\n", (
         "status: completed\nimplemented_at: 2026-12-06T03:00:00+01:00\n"
