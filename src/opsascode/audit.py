@@ -192,6 +192,7 @@ class Auditor:
         for version in self.change_versions:
             self._firsts.setdefault(version.id, version)
         self._pushes: list[tuple[HistoryCommit, list[str]]] | None = None
+        self._rules: list[PolicyChange] | None = None
 
     def report(self, asset: str | None = None, replay: str | None = None) -> AuditReport:
         line = self.line
@@ -243,7 +244,7 @@ class Auditor:
         other = Forked(judge_theirs, let_go)
         try:
             part = self._part([self.judge.verdict(m) for m in mine], ids - their_ids)
-            self._direct_pushes()  # meanwhile
+            self._pushed_rules()  # meanwhile: the direct pushes, and those that changed rules
             found = other.result()
         finally:
             other.close()
@@ -337,18 +338,26 @@ class Auditor:
         return self._pushes
 
     def _policy_changes(self, merged: list[PolicyChange]) -> list[PolicyChange]:
-        found = list(merged)
-        pushes = self._direct_pushes()
-        inventory = (self.settings.folders.inventory,)
-        teams: dict[str, set[str]] = {}
-        for version in record_versions([c for c, _ in pushes], self.reader, inventory, TEAM_TEXT):
-            if "team" in ((version.before or {}).get("kind"), (version.after or {}).get("kind")):
-                teams.setdefault(version.commit.sha, set()).add(version.id)
-        for commit, guarded in pushes:
-            files, changed = self.guard.protected(commit, guarded), teams.get(commit.sha, set())
-            if files or changed:
-                found.append(push_policy_change(commit, files, sorted(changed)))
-        return sorted(found, key=lambda p: (p.at, p.commit))
+        return sorted([*merged, *self._pushed_rules()], key=lambda p: (p.at, p.commit))
+
+    def _pushed_rules(self) -> list[PolicyChange]:
+        """The direct pushes that changed protected files or team records (once)."""
+        if self._rules is None:
+            pushes = self._direct_pushes()
+            inventory = (self.settings.folders.inventory,)
+            teams: dict[str, set[str]] = {}
+            for version in record_versions([c for c, _ in pushes], self.reader, inventory,
+                                           TEAM_TEXT):
+                if "team" in ((version.before or {}).get("kind"),
+                              (version.after or {}).get("kind")):
+                    teams.setdefault(version.commit.sha, set()).add(version.id)
+            self._rules = []
+            for commit, guarded in pushes:
+                files = self.guard.protected(commit, guarded)
+                changed = teams.get(commit.sha, set())
+                if files or changed:
+                    self._rules.append(push_policy_change(commit, files, sorted(changed)))
+        return self._rules
 
     # ---------------------------------------------------------------------- other
 
