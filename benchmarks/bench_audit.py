@@ -18,6 +18,8 @@ fresh process (interpreter start-up counted for all alike):
   (``opsascode.git.LogPass`` and ``opsascode.history.History``; information);
 - audit: ``opsascode --no-cache audit --format json`` over the whole history (every
   merge of the history replayed through the gate);
+- audit, one process: the same with ``OPSASCODE_WORKERS=1`` (no work on the second
+  core but git's; information);
 - audit, recent: the same with ``--since`` the last tenth of the history (information);
 - audit, asset: the whole history of one database (``--asset db-2``, information).
 
@@ -248,6 +250,8 @@ def steps(root: Path, since: str) -> dict[str, bv.Run]:
         "reader": bv.Run("history reader alone (main line, files)",
                          [sys.executable, "-c", READER]),
         "audit": bv.Run("audit --format json (whole history)", _audit_command([])),
+        "audit_one": bv.Run("audit, one process (OPSASCODE_WORKERS=1)",
+                            ["env", "OPSASCODE_WORKERS=1", *_audit_command([])]),
         "audit_recent": bv.Run(f"audit --since {since}", _audit_command([f"since={since}"])),
         "audit_asset": bv.Run("audit --asset db-2", _audit_command(["asset=db-2"])),
     }
@@ -277,6 +281,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             if round_:
                 step.add(wall, cpu, rss)
             outputs[key] = out
+    check(outputs["audit_one"], expected)
     return {"expected": expected, "checked": check(outputs["audit"], expected),
             "recent": _summary(outputs["audit_recent"]),
             "asset": _summary(outputs["audit_asset"]),
@@ -310,6 +315,7 @@ def evaluate(result: dict[str, Any]) -> Iterator[tuple[str, float, str, bool | N
            audit / bare <= MAX_AUDIT_OVER_GIT_LOG)
     yield "audit wall (s)", audit, f"<= {MAX_AUDIT_WALL}", audit <= MAX_AUDIT_WALL
     yield "audit / git log parsed", audit / parsed, "(info)", None
+    yield "audit in one process / bare git log", s["audit_one"]["wall"] / bare, "(info)", None
     yield "history reader / bare git log", s["reader"]["wall"] / bare, "(info)", None
     yield "audit --since / bare git log", s["audit_recent"]["wall"] / bare, "(info)", None
 
