@@ -114,8 +114,8 @@ class MergesPart:
 
 #: Below this many merges, judging them in two processes costs more than it saves.
 MIN_SPLIT = 8
-#: The merges this process keeps beyond half (it also looks for direct pushes, and the
-#: copy starts with a full load).
+#: The merges this process keeps beyond half: it also looks for direct pushes, and the
+#: copy's first full load, of a later revision, is the larger.
 _SPLIT_BIAS = 4
 
 
@@ -221,13 +221,14 @@ class Auditor:
     def _split(self, merges: list[HistoryCommit], ids: set[str]) -> MergesPart:
         """The merges judged on two cores: the later ones (and the timelines of the
         change requests they brought) by a forked copy of this process, the others
-        here; the copy's part comes back as plain data. Each copy loads the revisions
-        of its own merges: this one needs no more than before, the other starts with
-        one full load."""
-        cut = (len(merges) + _SPLIT_BIAS) // 2  # this copy also looks for direct pushes
+        here; the copy's part comes back as plain data. Each process loads the
+        revisions of its own merges, starting with one full load."""
+        cut = (len(merges) + _SPLIT_BIAS) // 2
         mine, theirs = merges[:cut], merges[cut:]
-        their_ids = {i for i in ids if self._firsts[i].commit.sha in {m.sha for m in theirs}}
+        later = {m.sha for m in theirs}
+        their_ids = {i for i in ids if self._firsts[i].commit.sha in later}
         folders = self.settings.folders.all()
+        known = len(self.judge.notes)
         self.judge.prepare(mine, folders)
         # What the parse-ahead worker found is taken before the copy is made.
         self.judge.loader.take_ahead()
@@ -241,7 +242,12 @@ class Auditor:
             self.judge.prepare(theirs, folders)
             return self._part([self.judge.verdict(m) for m in theirs], their_ids)
 
-        other = Forked(judge_theirs, let_go)
+        def in_the_copy() -> MergesPart:
+            part = judge_theirs()
+            part.notes += self.judge.notes[known:]  # what the copy's replays noted
+            return part
+
+        other = Forked(in_the_copy, let_go)
         try:
             part = self._part([self.judge.verdict(m) for m in mine], ids - their_ids)
             self._pushed_rules()  # meanwhile: the direct pushes, and those that changed rules
