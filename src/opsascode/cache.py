@@ -28,7 +28,7 @@ _ALLOWED = {
 }
 
 
-class SafeUnpickler(pickle.Unpickler):
+class _SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) not in _ALLOWED:
             raise pickle.UnpicklingError(f"{module}.{name} is not allowed in the cache")
@@ -52,7 +52,7 @@ class ParseCache:
     def get(self, blob_id: str) -> Any | None:
         try:
             data = self._path(blob_id).read_bytes()
-            return SafeUnpickler(io.BytesIO(data)).load()
+            return _SafeUnpickler(io.BytesIO(data)).load()
         except Exception:  # a missing, truncated or foreign entry is a miss
             return None
 

@@ -1,10 +1,12 @@
-"""Parse many YAML files on two cores: the second core is otherwise idle, and parsing
-is most of a cold run.
+"""Work on the second core: parsing is most of a cold run, and an audit replays many
+merges, while a machine's second core is otherwise mostly idle.
 
-The files are split in two: a forked worker parses one half while this process
-parses the other, and the worker's results come back pickled (plain data, far
-cheaper to unpickle than to parse). Without ``fork`` (not on Linux), with one core,
-or for a handful of files, everything is parsed here, in order.
+:func:`parse_many` parses many files in two halves: a forked worker parses one half
+while this process parses the other. :class:`ParseAhead` parses a revision's files in
+a worker started before they are needed. :class:`Forked` runs any work in a forked
+copy of this process. Results come back pickled (plain data, far cheaper to unpickle
+than to make again). Without ``fork`` (not on Linux), with one core, with
+``OPSASCODE_WORKERS=1``, or for a handful of files, everything is done here, in order.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Collection, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -101,44 +104,20 @@ class ParseAhead:
     def __init__(self, top: Path, rev: str, cache: ParseCache | None = None) -> None:
         self._results: dict[str, Parsed] | None = None
         self._texts: dict[str, bytes] = {}
-        self._pid: int | None = None
         self._waited = False
-        if not worth_a_fork():
-            self._results = {}
-            return
-        import tempfile
-
-        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _collect
-        try:
-            pid = os.fork()
-        except OSError:
-            self._results = {}
-            self._out.close()
-            return
-        if pid == 0:  # the worker: never returns
-            code = 1
-            try:
-                # Last in line for the CPU: git's history pass and this process's
-                # start-up come first (a load never waits long for this worker).
-                os.nice(19)
-                results = _parse_revision(top, rev, cache)
-                pickle.dump(results, self._out, protocol=pickle.HIGHEST_PROTOCOL)
-                self._out.flush()
-                code = 0
-            finally:
-                os._exit(code)
-        self._pid = pid
+        # Last in line for the CPU: git's history pass and this process's start-up
+        # come first (a load never waits long for this worker).
+        self._worker = (Forked(partial(_parse_revision, top, rev, cache), partial(os.nice, 19))
+                        if worth_a_fork() else None)
 
     def take(self, blob_ids: Collection[str], *, wait: bool) -> dict[str, Parsed]:
         """The worker's results for ``blob_ids`` (each given once). ``wait``: give a
         worker still at work up to :data:`AHEAD_WAIT` seconds to finish, once (on a
         busy machine, the lowest priority may not get it there: the files are then
         parsed here); without it, only results already there."""
-        if self._results is None:
-            timeout = AHEAD_WAIT if wait and not self._waited else 0.0
+        if not self._collected(AHEAD_WAIT if wait and not self._waited else 0.0):
             self._waited |= wait
-            if not self._collect(timeout):
-                return {}
+            return {}
         assert self._results is not None
         results = self._results
         return {b: results.pop(b) for b in blob_ids if b in results}
@@ -152,44 +131,24 @@ class ParseAhead:
     def texts(self) -> dict[str, bytes]:
         """The text of every blob the worker read, by id, once it is done (handed
         over once; empty while it is at work)."""
-        if self._results is None and not self._collect(0.0):
+        if not self._collected(0.0):
             return {}
         texts, self._texts = self._texts, {}
         return texts
 
     def close(self) -> None:
         """Stop the worker if it still runs (the command ended before it needed it)."""
-        if self._pid is not None:
-            with contextlib.suppress(OSError):
-                os.kill(self._pid, signal.SIGKILL)
-            self._collect(None)
+        if self._worker is not None:
+            self._worker.close()
 
-    def _collect(self, timeout: float | None) -> bool:
-        """Collect the worker's results once it has finished; wait for it at most
-        ``timeout`` seconds (None: until it ends)."""
-        assert self._pid is not None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            try:
-                pid, status = os.waitpid(self._pid, 0 if deadline is None else os.WNOHANG)
-            except ChildProcessError:  # reaped elsewhere: its results are not trusted
-                pid, status = self._pid, -1
-            if pid != 0:
-                break
-            assert deadline is not None
-            if time.monotonic() >= deadline:
+    def _collected(self, timeout: float) -> bool:
+        """Whether the worker's results are here (taken once it has finished, after
+        waiting ``timeout`` seconds at most)."""
+        if self._results is None:
+            if self._worker is not None and not self._worker.done(timeout):
                 return False
-            time.sleep(0.001)
-        self._pid = None
-        results: dict[str, Parsed] = {}
-        if status == 0:
-            from opsascode.cache import SafeUnpickler
-
-            with contextlib.suppress(Exception):  # a failed worker: parse here
-                self._out.seek(0)
-                results, self._texts = SafeUnpickler(self._out).load()
-        self._out.close()
-        self._results = results
+            found = self._worker.result() if self._worker is not None else None
+            self._results, self._texts = found or ({}, {})
         return True
 
 
@@ -240,20 +199,23 @@ def _parse_revision(top: Path, rev: str, cache: ParseCache | None
 
 class Forked(Generic[T]):
     """``work()`` run in a forked copy of this process, at the same time as whatever
-    this process does next; its result comes back pickled. ``before`` runs first in
-    the copy (to let go of what it must not share: a git process's pipes). The copy
-    is trusted, its result being this program's own objects. :meth:`result` is None
-    when the copy could not be made or failed: the caller then does the work itself,
-    and meets the same error, if any, where it would have."""
+    this process does next; its result comes back pickled (through an unnamed file, so
+    the copy never waits on this process). ``before`` runs first in the copy (to let
+    go of what it must not share: a git process's pipes; to lower its priority). The
+    copy is this program's own, so its result is trusted. :meth:`result` is None when
+    the copy could not be made or failed: the caller then does the work itself, and
+    meets the same error, if any, where it would have."""
 
-    def __init__(self, work: Callable[[], T], before: Callable[[], None]) -> None:
+    def __init__(self, work: Callable[[], T], before: Callable[[], object]) -> None:
         import tempfile
 
         self._pid: int | None = None
-        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result
+        self._status: int | None = None
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result and close
         try:
             pid = os.fork()
         except OSError:
+            self._status = -1
             return
         if pid == 0:  # the copy: never returns
             code = 1
@@ -266,28 +228,42 @@ class Forked(Generic[T]):
                 os._exit(code)
         self._pid = pid
 
-    def close(self) -> None:
-        """Stop the copy if it still runs (this process gave up on its result)."""
-        if self._pid is not None:
-            with contextlib.suppress(OSError):
-                os.kill(self._pid, signal.SIGKILL)
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(self._pid, 0)
-            self._pid = None
-        self._out.close()
+    def done(self, timeout: float | None = None) -> bool:
+        """Whether the copy has ended, waiting for it ``timeout`` seconds at most
+        (None: until it ends)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._status is None:
+            assert self._pid is not None
+            try:
+                pid, status = os.waitpid(self._pid, 0 if deadline is None else os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere: its result is not trusted
+                pid, status = self._pid, -1
+            if pid:
+                self._status = status
+            elif deadline is not None and time.monotonic() >= deadline:
+                return False
+            else:
+                time.sleep(0.001)
+        return True
 
     def result(self) -> T | None:
-        """Wait for the copy, and take its result."""
+        """Wait for the copy, and take its result (once)."""
         found: T | None = None
-        if self._pid is not None:
-            _pid, status = os.waitpid(self._pid, 0)
-            self._pid = None
-            if status == 0:
-                with contextlib.suppress(Exception):  # a copy that failed: None
-                    self._out.seek(0)
-                    found = pickle.load(self._out)  # this program's own copy: trusted
+        if self.done() and self._status == 0 and not self._out.closed:
+            with contextlib.suppress(Exception):  # a copy that failed: None
+                self._out.seek(0)
+                found = pickle.load(self._out)  # this program's own copy: trusted
         self._out.close()
         return found
+
+    def close(self) -> None:
+        """Stop the copy if it still runs (this process gave up on its result)."""
+        if self._status is None:
+            assert self._pid is not None
+            with contextlib.suppress(OSError):
+                os.kill(self._pid, signal.SIGKILL)
+            self.done()
+        self._out.close()
 
 
 def worth_a_fork() -> bool:
