@@ -89,13 +89,19 @@ class Fake:
 
 def report(root: Path, served: dict[str, list[HttpResponse]]) -> tuple[dict[str, Any], Fake]:
     fake = Fake(served)
-    reviews = MergedPulls(GitHubClient(TOKEN, API, fake, sleep=lambda _: None), REPO)
+    result: dict[str, Any] = json.loads(audit_text(root, served, "json", fake))
+    return result, fake
+
+
+def audit_text(root: Path, served: dict[str, list[HttpResponse]], fmt: str = "text",
+               fake: Fake | None = None) -> str:
+    reviews = MergedPulls(GitHubClient(TOKEN, API, fake or Fake(served),
+                                       sleep=lambda _: None), REPO)
     out = io.StringIO()
-    code = audit(Options(root, use_cache=False), "json", None, None, None, None, False, out,
+    code = audit(Options(root, use_cache=False), fmt, None, None, None, None, False, out,
                  now=NOW, reviews=reviews)
     assert code == 0
-    result: dict[str, Any] = json.loads(out.getvalue())
-    return result, fake
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -164,6 +170,78 @@ def test_an_emergency_change_is_retro_approved_by_later_reviews(repo: Path) -> N
     assert [(a["by"], a["stage"], a["counted"]) for a in item["approvals"]] == [
         ("olga", "before merge", True), ("carl", "after merge", True),
         ("cora", "after merge", True)]
+
+
+def squash_merged(root: Path, number: int, change: str, text: str, merged_at: str,
+                  subject: str | None = None) -> tuple[str, str]:
+    """A branch with one change request by dora, squash-merged by GitHub as pull
+    request ``number``: one commit on main with one parent; (head, squash)."""
+    git(root, "checkout", "-q", "-b", f"chg-{number}", "main")
+    write(root, {f"changes/{change}.yaml": text})
+    head = commit_on(root, "dora", change, "2026-12-05T20:00:00+01:00")
+    git(root, "checkout", "-q", "main")
+    git(root, "merge", "--squash", "-q", f"chg-{number}")
+    squash = commit_on(root, "web-flow", subject or f"{change} (#{number})", merged_at)
+    return head, squash
+
+
+def squash_routes(number: int, head: str, squash: str, reviews: list[dict[str, Any]]
+                  ) -> dict[str, list[HttpResponse]]:
+    served = routes(number, head, reviews)
+    served[f"{API}/repos/{REPO}/commits/{squash}/pulls?per_page=100"] = [ok([
+        {"number": number, "merge_commit_sha": squash, "merged_at": "2026-12-06T09:00:00Z"}])]
+    return served
+
+
+def test_a_squash_merge_is_judged_as_its_pull_requests_merge(repo: Path) -> None:
+    head, squash = squash_merged(repo, 7, "CHG-2", LOW, "2026-12-06T10:00:00+01:00")
+    approved = [review("olga", "APPROVED", head, "2026-12-06T08:00:00Z")]
+    result, _ = report(repo, squash_routes(7, head, squash, approved))
+    assert violations(result) == []
+    assert [(m["commit"], m["status"], m["via"]) for m in result["merges"]] == [
+        (squash, "approved", "squash merge")]
+    [item] = result["changes"]
+    assert (item["merged"]["via"], item["merged"]["commit"], item["decision"]) == (
+        "squash merge", squash, "approved")
+    [step] = item["approvals"]
+    assert (step["by"], step["source"], step["commit"], step["counted"]) == (
+        "olga", "github", head, True)
+    # Not approved by the time it merged: an unapproved merge, not a direct push.
+    result, _ = report(repo, squash_routes(7, head, squash, []))
+    assert violations(result) == [("unapproved-merge", squash)]
+    assert "(squash merge)" in audit_text(repo, squash_routes(7, head, squash, approved))
+
+
+def test_only_github_makes_a_commit_a_squash_merge(repo: Path) -> None:
+    """A subject is anyone's words: a commit GitHub does not name as a pull request's
+    merge commit (or names as a pull request's commit only) is a direct push."""
+    head, forged = squash_merged(repo, 7, "CHG-2", LOW, "2026-12-06T10:00:00+01:00",
+                                 subject="Merge pull request #7 from acme/chg-7")
+    edit = repo / "inventory/assets.yaml"
+    edit.write_text(edit.read_text().replace('version: "12"', 'version: "13"'))
+    pushed = commit_on(repo, "mallory", "quick fix (#7)", "2026-12-07T10:00:00+01:00")
+    served = routes(7, head, [review("olga", "APPROVED", head, "2026-12-06T08:00:00Z")])
+    served[f"{API}/repos/{REPO}/commits/{forged}/pulls?per_page=100"] = [ok([])]
+    served[f"{API}/repos/{REPO}/commits/{pushed}/pulls?per_page=100"] = [ok([
+        {"number": 7, "merge_commit_sha": forged, "merged_at": "2026-12-06T09:00:00Z"}])]
+    result, _ = report(repo, served)
+    assert violations(result) == [("direct-push", forged), ("direct-push", pushed)]
+    assert result["merges"] == []
+    assert [c["merged"]["via"] for c in result["changes"]] == ["direct push"]
+
+
+def test_a_squash_merged_emergency_change_is_retro_approved_by_later_reviews(repo: Path
+                                                                          ) -> None:
+    head, squash = squash_merged(repo, 11, "CHG-9", EMERGENCY, "2026-12-05T21:30:00+01:00")
+    before = review("olga", "APPROVED", head, "2026-12-05T20:10:00Z", 1)
+    late = [review("carl", "APPROVED", head, "2026-12-07T08:00:00Z", 2),
+            review("cora", "APPROVED", head, "2026-12-07T09:00:00Z", 3)]
+    result, _ = report(repo, squash_routes(11, head, squash, [before]))
+    assert violations(result) == [("emergency-overdue", squash)]
+    result, _ = report(repo, squash_routes(11, head, squash, [before, *late]))
+    assert violations(result) == []
+    [item] = result["changes"]
+    assert item["retro"]["met"] is True
 
 
 def test_the_command_line_needs_a_token_and_a_repository(repo: Path,

@@ -19,7 +19,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from opsascode.change_history import author
+from opsascode.change_history import Squashed, author, how_landed, no_squash
 from opsascode.history import (
     MainLine,
     RecordReader,
@@ -45,7 +45,7 @@ class AssetEvent:
     what: str  # added | modified | moved | removed
     file: str | None
     old_file: str | None
-    via: str  # merge | direct push | baseline
+    via: str  # merge | squash merge | direct push | baseline
     fields: tuple[FieldEdit, ...] = ()
     #: Change requests of the same commit that target the asset.
     changes: tuple[str, ...] = ()
@@ -64,7 +64,8 @@ class AssetHistory:
 
 
 def asset_history(asset_id: str, line: MainLine, reader: RecordReader,
-                  folders: tuple[str, ...], changes: list[RecordVersion]) -> AssetHistory:
+                  folders: tuple[str, ...], changes: list[RecordVersion],
+                  squashed: Squashed = no_squash) -> AssetHistory:
     """``folders``: where assets live (inventory/); ``changes``: the main line's
     versions of change records."""
     wanted = re.compile(re.escape(asset_id).encode())
@@ -77,16 +78,17 @@ def asset_history(asset_id: str, line: MainLine, reader: RecordReader,
         record = version.after or version.before or {}
         history.kind = str(record.get("kind")) if record.get("kind") else history.kind
         history.file = version.new_file
-        history.events.append(_event(line, version, declared.get(version.commit.sha, ())))
+        history.events.append(_event(line, version, declared.get(version.commit.sha, ()),
+                                     squashed))
     return history
 
 
-def _event(line: MainLine, version: RecordVersion, changes: tuple[str, ...]) -> AssetEvent:
+def _event(line: MainLine, version: RecordVersion, changes: tuple[str, ...],
+           squashed: Squashed) -> AssetEvent:
     commit = version.commit
     what = ("added" if version.before is None else "removed" if version.after is None
             else "moved" if version.old_file != version.new_file else "modified")
-    via = ("baseline" if commit.sha == line.baseline.sha else
-           "merge" if commit.is_merge else "direct push")
+    via = how_landed(line, commit, squashed)
     fields = tuple(_compare(_plain(version.before), _plain(version.after), ""))
     return AssetEvent(commit.sha, commit.committed_at, author(commit), what,
                       version.new_file or version.old_file, version.old_file, via,

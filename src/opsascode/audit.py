@@ -93,6 +93,7 @@ class MergeRow:
     policy_rev: str
     changes: tuple[str, ...]
     error: str | None
+    via: str = "merge"  # merge | squash merge
 
 
 @dataclass
@@ -192,6 +193,8 @@ class Auditor:
         for version in self.change_versions:
             self._firsts.setdefault(version.id, version)
         self._pushes: list[tuple[HistoryCommit, list[str]]] | None = None
+        self._squashes: list[HistoryCommit] = []
+        self._squashed: dict[str, bool] = {}
         self._rules: list[PolicyChange] | None = None
 
     def report(self, asset: str | None = None, replay: str | None = None) -> AuditReport:
@@ -199,7 +202,9 @@ class Auditor:
         report = AuditReport(line.branch, line.tip.sha, self.period, line.baseline.sha,
                              line.graft, len(self.in_period))
         report.notes += [n for n in [shallow_note(line)] if n]
-        merges = [c for c in self.in_period if c.is_merge]
+        self._direct_pushes()  # and, with GitHub reviews, the squash merges among them
+        squashes = {c.sha for c in self._squashes}
+        merges = [c for c in self.in_period if c.is_merge or c.sha in squashes]
         ids = self._change_ids()
         if replay is None and self.judge.reviews is None and _worth_a_split(merges):
             part = self._split(merges, ids)
@@ -282,7 +287,7 @@ class Auditor:
         wanted = [v.commit for v in firsts if v.commit.is_merge and v.commit.sha in self.line]
         brought = {m.sha: self.history.brought(m) for m in [*merges, *wanted]}
         history = ChangeHistory(self.line, self.change_versions, self.judge, brought,
-                                self.period.as_of, self._caused(ids))
+                                self.period.as_of, self._caused(ids), self.squashed)
         found = [history.timeline(i) for i in sorted(ids)]
         return [t for t in found if t is not None]
 
@@ -302,7 +307,8 @@ class Auditor:
         for change_id, first in self._firsts.items():
             commit = first.commit
             if (first.after is None or first.after.get("type") != "emergency"
-                    or not commit.is_merge or commit.committed_at >= start):
+                    or commit.committed_at >= start
+                    or not (commit.is_merge or self.squashed(commit))):
                 continue
             due = self._retro_due(commit, first.after)
             if due is not None and start <= due < self.period.as_of:
@@ -336,12 +342,29 @@ class Auditor:
         return sorted(found, key=lambda v: (v.at, v.commit, v.code))
 
     def _direct_pushes(self) -> list[tuple[HistoryCommit, list[str]]]:
-        """Non-merge commits of the period that change guarded files (once)."""
+        """Non-merge commits of the period that change guarded files (once), but for
+        squash merges (with GitHub reviews: those are judged as merges)."""
         if self._pushes is None:
-            self._pushes = [(commit, guarded) for commit, guarded in
-                            self.guard.pushes(self.in_period)
-                            if not self.guard.is_approval(commit)]
+            self._pushes = []
+            for commit, guarded in self.guard.pushes(self.in_period):
+                if self.guard.is_approval(commit):
+                    continue
+                if self.squashed(commit):
+                    self._squashes.append(commit)
+                else:
+                    self._pushes.append((commit, guarded))
         return self._pushes
+
+    def squashed(self, commit: HistoryCommit) -> bool:
+        """Whether a main-line commit with one parent is a squash merge: with GitHub
+        reviews, GitHub names it as a merged pull request's merge commit (asked once
+        per commit; only of commits that change what the gate guards)."""
+        reviews = self.judge.reviews
+        if reviews is None or commit.is_merge or commit.sha == self.line.baseline.sha:
+            return False
+        if commit.sha not in self._squashed:
+            self._squashed[commit.sha] = reviews.squashed(commit.sha) is not None
+        return self._squashed[commit.sha]
 
     def _policy_changes(self, merged: list[PolicyChange]) -> list[PolicyChange]:
         return sorted([*merged, *self._pushed_rules()], key=lambda p: (p.at, p.commit))
@@ -372,11 +395,13 @@ class Auditor:
         changes = tuple(sorted(c.change.id for c in verdict.gate.plan.changes)
                         if verdict.gate else ())
         return MergeRow(merge.sha, merge.committed_at, author(merge), verdict.status,
-                        verdict.policy_rev, changes, verdict.error)
+                        verdict.policy_rev, changes, verdict.error,
+                        "merge" if merge.is_merge else "squash merge")
 
     def _asset(self, asset_id: str) -> AssetHistory:
         history = asset_history(asset_id, self.line, self.reader,
-                                (self.settings.folders.inventory,), self.change_versions)
+                                (self.settings.folders.inventory,), self.change_versions,
+                                self.squashed)
         if not history.events:
             raise UsageError(f"no record {asset_id!r} in the history of {self.line.branch}")
         return history

@@ -57,7 +57,7 @@ class PolicyChange:
     message: str
     at: datetime
     by: str
-    via: str  # merge | direct push
+    via: str  # merge | squash merge | direct push
     files: tuple[str, ...]
     teams: tuple[str, ...]
     approved: bool
@@ -218,7 +218,8 @@ def merge_policy_change(verdict: MergeVerdict) -> PolicyChange | None:
                       if decision else set()))
     teams = tuple(d.id for d in verdict.gate.plan.diff if d.kind == "team")
     files = tuple(t for t in touched if not t.startswith("team "))
-    return _policy_change(verdict.merge, "merge", files, teams, approved, by,
+    via = "merge" if verdict.merge.is_merge else "squash merge"
+    return _policy_change(verdict.merge, via, files, teams, approved, by,
                           None if approved else "unapproved-merge")
 
 

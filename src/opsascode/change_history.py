@@ -17,6 +17,7 @@ branch (its author still cannot approve); later commits do not make them stale.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -51,7 +52,7 @@ class Landing:
     commit: str
     by: str
     at: datetime
-    via: str  # merge | direct push | baseline
+    via: str  # merge | squash merge | direct push | baseline
 
 
 @dataclass(frozen=True)
@@ -97,11 +98,28 @@ def author(commit: HistoryCommit) -> str:
     return handle_of(commit.author_name, commit.author_email)
 
 
-def landing(line: MainLine, version: RecordVersion) -> Landing:
+#: Whether a main-line commit with one parent is a squash merge (``audit --approvals
+#: github`` asks GitHub; without it, none is).
+Squashed = Callable[[HistoryCommit], bool]
+
+
+def no_squash(_commit: HistoryCommit) -> bool:
+    return False
+
+
+def how_landed(line: MainLine, commit: HistoryCommit, squashed: Squashed = no_squash) -> str:
+    """How a main-line commit brought its changes: ``baseline`` (the first commit read),
+    ``merge``, ``squash merge`` or ``direct push``."""
+    return ("baseline" if commit.sha == line.baseline.sha else
+            "merge" if commit.is_merge else
+            "squash merge" if squashed(commit) else "direct push")
+
+
+def landing(line: MainLine, version: RecordVersion, squashed: Squashed = no_squash
+            ) -> Landing:
     commit = version.commit
-    via = ("baseline" if commit.sha == line.baseline.sha else
-           "merge" if commit.is_merge else "direct push")
-    return Landing(commit.sha, author(commit), commit.committed_at, via)
+    return Landing(commit.sha, author(commit), commit.committed_at,
+                   how_landed(line, commit, squashed))
 
 
 class ChangeHistory:
@@ -109,9 +127,10 @@ class ChangeHistory:
 
     def __init__(self, line: MainLine, versions: list[RecordVersion], judge: MergeJudge,
                  branches: dict[str, list[HistoryCommit]], as_of: datetime,
-                 caused: dict[str, set[str]]) -> None:
+                 caused: dict[str, set[str]], squashed: Squashed = no_squash) -> None:
         self.line = line
         self.judge = judge
+        self.squashed = squashed
         self.branches = branches
         self.caused = caused
         self.as_of = as_of
@@ -124,7 +143,7 @@ class ChangeHistory:
 
     def verdict(self, change_id: str) -> MergeVerdict | None:
         first = self.first(change_id).commit
-        if not first.is_merge or first.sha == self.line.baseline.sha:
+        if how_landed(self.line, first, self.squashed) not in ("merge", "squash merge"):
             return None
         return self.judge.verdict(first)
 
@@ -136,7 +155,7 @@ class ChangeHistory:
         item = ChangeTimeline(change.id, change.title, change.type, change.status,
                               last.new_file or last.old_file, change.requester,
                               change.requested_at, tuple(change.targets),
-                              merged=landing(self.line, first),
+                              merged=landing(self.line, first, self.squashed),
                               implemented_at=change.implemented_at)
         self._added(item, first)
         self._outcome(item, change)

@@ -144,7 +144,8 @@ class MergeJudge:
         verdict = MergeVerdict(merge, merge.parents[0])
         try:
             verdict.policy = self.repository(merge.parents[0])
-            for other in merge.parents[1:]:
+            # A squash merge (one parent) is its pull request's changes on its parent.
+            for other in merge.parents[1:] or [merge.sha]:
                 gate, head = self._gate(verdict.policy, merge.parents[0], other, merge)
                 verdict.gates.append((gate, head))
                 if verdict.gate is None or _RANK[gate.status] > _RANK[verdict.gate.status]:
@@ -197,13 +198,15 @@ class MergeJudge:
     def _reviews(self, base_rev: str, head_rev: str, merge: HistoryCommit | None,
                  after: datetime | None = None) -> ApprovalSet:
         assert self.reviews is not None
-        number = self.reviews.number(merge.sha, merge.subject) if merge else None
+        squash = merge is not None and not merge.is_merge
+        number = (None if merge is None else self.reviews.squashed(merge.sha) if squash
+                  else self.reviews.number(merge.sha, merge.subject))
         if number is None or merge is None:
             if merge is not None and after is None:
                 self.notes.append(f"merge {merge.sha[:12]} names no pull request on GitHub: "
                                   "judged without reviews")
             return ApprovalSet(PullRequestFacts(head=head_rev, base=base_rev))
-        return self.reviews.approvals(number, base_rev, head_rev,
+        return self.reviews.approvals(number, base_rev, head_rev, squash=squash,
                                       until=None if after else merge.committed_at, after=after)
 
     def later_approvals(self, verdict: MergeVerdict, tip: str) -> ApprovalSet:

@@ -122,10 +122,12 @@ class MergedPulls:
 
     A merge commit's pull request is the one GitHub's merge subject names ("Merge
     pull request #7 from ..."), else the one the API associates with the commit as
-    its merge commit. Its reviews are judged as the gate saw them when it merged:
-    only those submitted by the merge's time count (``until``); those submitted
-    after it are the late approvals an emergency change may owe (``after``). Each
-    pull request is fetched once.
+    its merge commit. A squash merge is a single-parent commit the API names as a
+    merged pull request's merge commit (never a subject's say-so: anyone can write
+    "(#7)"). Its reviews are judged as the gate saw them when it merged: only those
+    submitted by the merge's time count (``until``); those submitted after it are
+    the late approvals an emergency change may owe (``after``). Each pull request is
+    fetched once.
     """
 
     name = "github"
@@ -137,6 +139,7 @@ class MergedPulls:
         self.repository = repository
         self._pulls: dict[int, tuple[dict[str, Any], list[dict[str, Any]],
                                      list[dict[str, Any]]]] = {}
+        self._squashed: dict[str, int | None] = {}
 
     @classmethod
     def from_environment(
@@ -168,11 +171,27 @@ class MergedPulls:
                 return number
         return None
 
+    def squashed(self, commit: str) -> int | None:
+        """The pull request GitHub merged by making ``commit``, a commit with one parent
+        (a squash merge); None when it is no pull request's merge (a direct push)."""
+        if commit not in self._squashed:
+            path = f"/repos/{self.repository}/commits/{commit_id(commit, 'the commit')}/pulls"
+            self._squashed[commit] = next(
+                (number for pull in _list(self.client, path)
+                 if pull.get("merge_commit_sha") == commit and pull.get("merged_at")
+                 and isinstance(number := pull.get("number"), int)), None)
+        return self._squashed[commit]
+
     def approvals(self, number: int, base: str, head: str, *, until: datetime | None = None,
-                  after: datetime | None = None) -> ApprovalSet:
+                  after: datetime | None = None, squash: bool = False) -> ApprovalSet:
         """The reviews of pull request ``number`` submitted by ``until`` (or after
-        ``after``), judged against ``head``, the commit it merged."""
+        ``after``), judged against ``head``, the commit it merged; ``squash``: ``head``
+        is the commit GitHub made of it, and the reviews are judged against the pull
+        request's own head."""
         pull, commits, reviews = self._pull(number)
+        if squash:
+            sha = (pull.get("head") or {}).get("sha")
+            head = sha if isinstance(sha, str) else head
         chosen = [r for r in reviews
                   if (at := _timestamp(r.get("submitted_at"))) is None
                   or ((until is None or at <= until) and (after is None or at > after))]

@@ -85,8 +85,9 @@ def as_text(report: AuditReport) -> str:
     lines += ["", f"Violations ({len(report.violations)}):"]
     lines += [f"  {v.commit[:12]} {v.code}: {_one_line(v.message)}" for v in report.violations]
     lines += ["", f"Merges ({len(report.merges)}):"]
-    lines += [f"  {m.commit[:12]} {_when(m.at)} by {m.by}: {m.status} under the policy of "
-              f"{m.policy_rev[:12]}; {', '.join(m.changes) or 'no change request'}"
+    lines += [f"  {m.commit[:12]} {_when(m.at)} by {m.by}"
+              f"{' (squash merge)' if m.via == 'squash merge' else ''}: {m.status} under the "
+              f"policy of {m.policy_rev[:12]}; {', '.join(m.changes) or 'no change request'}"
               for m in report.merges]
     lines += ["", f"Change requests ({len(report.changes)}):"]
     for item in report.changes:
