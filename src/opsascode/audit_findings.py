@@ -7,7 +7,8 @@ Violations (stable codes, in codes.py):
   protected paths: the gate's defaults plus those of the policy in force), so no
   approved change request let it in. A commit that only adds approval entries
   (``opsascode approve``) is an approval, not a change. Squash and fast-forward merges
-  leave no branch in git and look like direct pushes: use merge commits.
+  leave no branch in git and look like direct pushes: use merge commits, or audit
+  with GitHub reviews, which tell a squash merge from a push.
 * ``unapproved-merge``: a merge the gate would have refused (pending, disapproved or
   an error), replayed with the policy in force at its first parent.
 * ``emergency-overdue``: an emergency change whose retro-approval was not complete
