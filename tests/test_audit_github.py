@@ -224,8 +224,14 @@ def test_only_github_makes_a_commit_a_squash_merge(repo: Path) -> None:
     served[f"{API}/repos/{REPO}/commits/{forged}/pulls?per_page=100"] = [ok([])]
     served[f"{API}/repos/{REPO}/commits/{pushed}/pulls?per_page=100"] = [ok([
         {"number": 7, "merge_commit_sha": forged, "merged_at": "2026-12-06T09:00:00Z"}])]
+    write(repo, {"inventory/teams.yaml": (repo / "inventory/teams.yaml").read_text()
+                 .replace("members: [carl, cora, chris]", "members: [carl, cora]")})
+    local = commit_on(repo, "mallory", "not pushed yet", "2026-12-08T10:00:00+01:00")
+    served[f"{API}/repos/{REPO}/commits/{local}/pulls?per_page=100"] = [HttpResponse(
+        422, {}, b'{"message": "No commit found for SHA: ' + local.encode() + b'"}')]
     result, _ = report(repo, served)
-    assert violations(result) == [("direct-push", forged), ("direct-push", pushed)]
+    assert violations(result) == [("direct-push", forged), ("direct-push", pushed),
+                                  ("direct-push", local)]
     assert result["merges"] == []
     assert [c["merged"]["via"] for c in result["changes"]] == ["direct push"]
 

@@ -173,11 +173,12 @@ class MergedPulls:
 
     def squashed(self, commit: str) -> int | None:
         """The pull request GitHub merged by making ``commit``, a commit with one parent
-        (a squash merge); None when it is no pull request's merge (a direct push)."""
+        (a squash merge); None when it is no pull request's merge (a direct push, one
+        GitHub may not even have: not pushed yet)."""
         if commit not in self._squashed:
             path = f"/repos/{self.repository}/commits/{commit_id(commit, 'the commit')}/pulls"
             self._squashed[commit] = next(
-                (number for pull in _list(self.client, path)
+                (number for pull in _list(self.client, path, empty=(422,))
                  if pull.get("merge_commit_sha") == commit and pull.get("merged_at")
                  and isinstance(number := pull.get("number"), int)), None)
         return self._squashed[commit]
@@ -229,8 +230,9 @@ def _object(client: GitHubClient, path: str) -> dict[str, Any]:
     return found
 
 
-def _list(client: GitHubClient, path: str) -> list[dict[str, Any]]:
-    return _objects(client.get_paginated(path), path)
+def _list(client: GitHubClient, path: str, empty: tuple[int, ...] = ()
+          ) -> list[dict[str, Any]]:
+    return _objects(client.get_paginated(path, empty=empty), path)
 
 
 def _facts(pull: Mapping[str, Any], commits: list[dict[str, Any]], head: str,

@@ -133,21 +133,26 @@ class GitHubClient:
         """The decoded JSON of ``GET {api_url}{path}``."""
         return self._get(self.api_url + path)[0]
 
-    def get_paginated(self, path: str, per_page: int = 100) -> list[Any]:
-        """Every item of a list endpoint, following ``Link: <...>; rel="next"``."""
+    def get_paginated(self, path: str, per_page: int = 100, *,
+                      empty: tuple[int, ...] = ()) -> list[Any]:
+        """Every item of a list endpoint, following ``Link: <...>; rel="next"``; a
+        status in ``empty`` means there is none (GitHub's 422 for a commit it does not
+        have, when asked for the pull requests of a commit)."""
         separator = "&" if "?" in path else "?"
         url: str | None = f"{self.api_url}{path}{separator}per_page={per_page}"
         items: list[Any] = []
         while url is not None:
-            page, headers = self._get(url)
+            page, headers = self._get(url, empty)
             if not isinstance(page, list):
                 raise FatalError(f"GET {self._path(url)}: expected a JSON list from GitHub")
             items.extend(page)
             url = self._next_page(headers)
         return items
 
-    def _get(self, url: str) -> tuple[Any, Mapping[str, str]]:
+    def _get(self, url: str, empty: tuple[int, ...] = ()) -> tuple[Any, Mapping[str, str]]:
         response = self._send_with_retries(url)
+        if response.status in empty:
+            return [], {}
         if response.status != 200:
             raise FatalError(_status_message(self._path(url), response))
         try:
