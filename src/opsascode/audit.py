@@ -202,8 +202,10 @@ class Auditor:
         report = AuditReport(line.branch, line.tip.sha, self.period, line.baseline.sha,
                              line.graft, len(self.in_period))
         report.notes += [n for n in [shallow_note(line)] if n]
-        self._direct_pushes()  # and, with GitHub reviews, the squash merges among them
-        squashes = {c.sha for c in self._squashes}
+        squashes: set[str] = set()
+        if self.judge.reviews is not None:  # GitHub tells squash merges from pushes
+            self._direct_pushes()
+            squashes = {c.sha for c in self._squashes}
         merges = [c for c in self.in_period if c.is_merge or c.sha in squashes]
         ids = self._change_ids()
         if replay is None and self.judge.reviews is None and _worth_a_split(merges):
