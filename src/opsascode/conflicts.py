@@ -51,9 +51,10 @@ def change_conflicts(change: Change, radius: BlastRadius, others: Iterable[Chang
         if not overlap(change.window.start, change.window.end, other.window.start,
                        other.window.end):
             continue
-        shared = sorted(mine & radius_of(other).ids())
-        if not shared:
+        common = mine & radius_of(other).ids()
+        if not common:
             continue
+        shared = sorted(common)
         more = f" (+{len(shared) - _SHOWN} more)" if len(shared) > _SHOWN else ""
         found.append(Conflict("change", other.id,
                               f"{other.id} ({other.status}) runs at the same time "
