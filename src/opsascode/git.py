@@ -6,6 +6,7 @@ Trees are read from the object database (``ls-tree`` and a persistent
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import tempfile
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 from opsascode.errors import FatalError
+from opsascode.roots import SETTINGS_FILE
 
 SYMLINK_MODE = "120000"
 
@@ -79,12 +81,30 @@ class GitRepo:
     """A git repository, opened once per command."""
 
     def __init__(self, root: Path) -> None:
+        self.root = root
         self.top, self.git_dir = _locate(root)
         self._objects = str(self.git_dir.resolve())
         self._known = _KNOWN_COMMITS.setdefault(self._objects, set())
         self._gitpython: Any = None
         self._batch: subprocess.Popen[bytes] | None = None
         self._stop_batch: weakref.finalize[Any, Any] | None = None
+
+    def require_at_top(self) -> None:
+        """Fail closed when the operations repository (the folder holding
+        ``opsascode.yaml``) is below the top of its git repository: a revision's files
+        are read from the top, where its folders are not, and a gate reading no
+        records would see nothing to judge."""
+        if not (self.root / SETTINGS_FILE).is_file():
+            return
+        try:
+            below = Path(os.path.realpath(self.root)).relative_to(os.path.realpath(self.top))
+        except ValueError:
+            below = Path(self.root)
+        if below != Path():
+            raise FatalError(
+                f"the operations repository ({below.as_posix()}/{SETTINGS_FILE}) is below the "
+                f"top of its git repository ({self.top}); commands that read git revisions "
+                "need it at the top of a git repository of its own")
 
     @property
     def _repo(self) -> Any:

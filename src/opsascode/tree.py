@@ -152,6 +152,7 @@ class GitTree:
     """The files of one git revision, read from the object database."""
 
     def __init__(self, repo: GitRepo, rev: str) -> None:
+        repo.require_at_top()
         self.repo = repo
         self.rev = rev
         self.commit = repo.resolve(rev)

@@ -45,6 +45,7 @@ def start(options: Options) -> Started:
     a worker that parses the files of its tip (it waits for git, at a low priority)."""
     root = find_root(options.directory)
     git = GitRepo(root)
+    git.require_at_top()
     log = LogPass(git.top, branch_named(root))
     cache = ParseCache(git.git_dir) if cache_enabled(options) else None
     return Started(root, git, cache, log, ParseAhead(git.top, log.rev, cache))
