@@ -23,6 +23,7 @@ REVISION_COMMANDS = [
     ["check", "--base", "main", "--head", "change", "--approvals", "git"],
     ["audit"],
     ["impact", "db-2", "--rev", "HEAD"],
+    ["approve", "CHG-1", "--by", "olga"],
 ]
 
 
@@ -51,7 +52,13 @@ def test_an_operations_repository_below_the_git_top_is_refused(
 
 
 @pytest.mark.parametrize("command", REVISION_COMMANDS, ids=lambda c: c[0])
-def test_at_the_top_any_folder_of_it_will_do(tmp_path: Path, command: list[str]) -> None:
+def test_at_the_top_any_folder_of_it_will_do(tmp_path: Path, command: list[str],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
     top = init_git(tmp_path)
     with_a_change(top, top)
+    if command[0] == "approve":  # on the change's branch, as the approver
+        git(top, "checkout", "-q", "change")
+        for who in ("AUTHOR", "COMMITTER"):
+            monkeypatch.setenv(f"GIT_{who}_NAME", "olga")
+            monkeypatch.setenv(f"GIT_{who}_EMAIL", "olga@example.com")
     assert cli.main(["-C", str(top / "inventory"), *command]) in (0, 1)

@@ -44,6 +44,7 @@ def approve(options: Options, change_id: str, sign: bool, by: str | None,
     out = out or sys.stdout
     root = find_root(options.directory)
     git = GitRepo(root)
+    git.require_at_top()  # what is approved already is read from the branch's history
     handle = approver(by, git)
     require_identity(git, handle)
     loader = Loader(open_cache(root, options))
