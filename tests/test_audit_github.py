@@ -209,7 +209,9 @@ def test_a_squash_merge_is_judged_as_its_pull_requests_merge(repo: Path) -> None
     # Not approved by the time it merged: an unapproved merge, not a direct push.
     result, _ = report(repo, squash_routes(7, head, squash, []))
     assert violations(result) == [("unapproved-merge", squash)]
-    assert "(squash merge)" in audit_text(repo, squash_routes(7, head, squash, approved))
+    for fmt in ("text", "markdown", "html"):
+        assert "(squash merge)" in audit_text(repo, squash_routes(7, head, squash, approved),
+                                              fmt)
 
 
 def test_only_github_makes_a_commit_a_squash_merge(repo: Path) -> None:
