@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields, is_dataclass
 from datetime import datetime
 from typing import Any
 
 from opsascode.audit import AuditReport
 from opsascode.change_history import ApprovalStep, ChangeTimeline
+from opsascode.report import plain
 from opsascode.report.markdown import render
-
-
-def _plain(value: Any) -> Any:
-    """JSON-ready: times as ISO text, dataclasses as objects, tuples as lists."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def as_dict(report: AuditReport) -> dict[str, Any]:
@@ -32,16 +19,16 @@ def as_dict(report: AuditReport) -> dict[str, Any]:
         codes[v.code] = codes.get(v.code, 0) + 1
     return {
         "branch": report.branch, "tip": report.tip,
-        "since": _plain(period.start), "until": _plain(period.end), "as_of": _plain(period.as_of),
+        "since": plain(period.start), "until": plain(period.end), "as_of": plain(period.as_of),
         "baseline": report.baseline, "shallow": report.graft is not None,
         "history_starts_at": report.graft,
         "commits": report.commits,
-        "merges": _plain(report.merges),
-        "changes": _plain(report.changes),
-        "violations": _plain(report.violations),
-        "policy_changes": _plain(report.policy_changes),
+        "merges": plain(report.merges),
+        "changes": plain(report.changes),
+        "violations": plain(report.violations),
+        "policy_changes": plain(report.policy_changes),
         "replay": _replay(report),
-        "asset": _plain(report.asset),
+        "asset": plain(report.asset),
         "notes": list(report.notes),
         "counts": {"violations": len(report.violations), "by_code": codes,
                    "changes": len(report.changes), "merges": len(report.merges),
@@ -54,7 +41,7 @@ def _replay(report: AuditReport) -> dict[str, Any] | None:
     if replay is None:
         return None
     return {"revision": replay.revision, "commit": replay.commit, "merges": replay.merges,
-            "differences": [{**_plain(d), "sentence": d.sentence(replay.revision)}
+            "differences": [{**plain(d), "sentence": d.sentence(replay.revision)}
                             for d in replay.differences]}
 
 

@@ -3,35 +3,19 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields, is_dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from opsascode.kpi import KpiReport
 from opsascode.records.base import format_duration
+from opsascode.report import plain
 from opsascode.report.charts import bar_chart
 from opsascode.report.markdown import render
 
 
-def _plain(value: Any) -> Any:
-    """JSON-ready: durations as seconds, times as ISO text, dataclasses as objects."""
-    if isinstance(value, timedelta):
-        return value.total_seconds()
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        items = [_plain(v) for v in value]
-        return sorted(items, key=str) if isinstance(value, set | frozenset) else items
-    return value
-
-
 def _stats(stats: Any) -> dict[str, Any]:
-    return {"count": stats.count, "mean_seconds": _plain(stats.mean),
-            "median_seconds": _plain(stats.median)}
+    return {"count": stats.count, "mean_seconds": plain(stats.mean),
+            "median_seconds": plain(stats.median)}
 
 
 def as_dict(report: KpiReport) -> dict[str, Any]:
@@ -40,7 +24,7 @@ def as_dict(report: KpiReport) -> dict[str, Any]:
     return {
         "since": report.since.isoformat(), "until": report.until.isoformat(),
         "metrics": {
-            "availability": [_plain(s) for s in report.availability],
+            "availability": [plain(s) for s in report.availability],
             "mtta": {"overall": _stats(inc.metrics.overall.mtta),
                      "by_priority": {p: _stats(t.mtta) for p, t in by_priority.items()}},
             "mttr": {"overall": _stats(inc.metrics.overall.mttr),
@@ -50,22 +34,22 @@ def as_dict(report: KpiReport) -> dict[str, Any]:
                                     "implemented": ch.implemented},
             "success_score": {team: {"score": t.score, "changes": list(t.changes),
                                      "summary": t.summary()} for team, t in ch.teams.items()},
-            "lead_time": {"mean_seconds": _plain(ch.lead_time_mean),
-                          "median_seconds": _plain(ch.lead_time_median),
-                          "changes": [_plain(t) for t in ch.lead_times]},
+            "lead_time": {"mean_seconds": plain(ch.lead_time_mean),
+                          "median_seconds": plain(ch.lead_time_median),
+                          "changes": [plain(t) for t in ch.lead_times]},
             "volume": ch.volume,
-            "sla_compliance": _plain(inc.sla_compliance),
-            "satisfaction": _plain(inc.satisfaction),
-            "cost": _plain(report.cost),
-            "workload": {**_plain(inc.workload), "changes_by_team": report.changes_by_team,
+            "sla_compliance": plain(inc.sla_compliance),
+            "satisfaction": plain(inc.satisfaction),
+            "cost": plain(report.cost),
+            "workload": {**plain(inc.workload), "changes_by_team": report.changes_by_team,
                          "changes_by_person": report.changes_by_person},
         },
         "incidents": list(inc.incidents),
-        "sla_clocks": [_plain(c) for c in inc.clocks],
-        "recurring": [_plain(r) for r in inc.recurring],
-        "known_errors": [_plain(k) for k in inc.known_errors],
-        "targets": [_plain(t) for t in report.targets],
-        "trends": [_plain(m) for m in report.trends],
+        "sla_clocks": [plain(c) for c in inc.clocks],
+        "recurring": [plain(r) for r in inc.recurring],
+        "known_errors": [plain(k) for k in inc.known_errors],
+        "targets": [plain(t) for t in report.targets],
+        "trends": [plain(m) for m in report.trends],
     }
 
 
