@@ -438,13 +438,9 @@ def print_report(result: dict[str, Any]) -> bool:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assets", type=int, default=100_000, help="assets to generate")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--changes", type=int, default=20_000, help="change records")
-    parser.add_argument("--incidents", type=int, default=5_000, help="incident records")
+    bv.add_estate_options(parser, changes=20_000, incidents=5_000)
     parser.add_argument("--batches", type=int, default=24,
                         help="merged branches the change requests arrive on (lead times)")
-    parser.add_argument("--repeat", type=int, default=1, help="take the best of K runs")
     parser.add_argument("--no-phases", action="store_true",
                         help="skip the in-process timing of kpi's phases")
     parser.add_argument("--no-profile", action="store_true", help="skip the cProfile run")

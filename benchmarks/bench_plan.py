@@ -535,11 +535,7 @@ def print_report(result: dict[str, Any]) -> bool:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assets", type=int, default=100_000, help="assets to generate")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--changes", type=int, default=0, help="change records to add")
-    parser.add_argument("--incidents", type=int, default=0, help="incident records to add")
-    parser.add_argument("--repeat", type=int, default=3, help="take the best of K runs")
+    bv.add_estate_options(parser, repeat=3)
     parser.add_argument("--no-profile", action="store_true",
                         help="skip the cProfile runs of the warm plan and impact")
     bv.add_outcome_options(parser, DATA)

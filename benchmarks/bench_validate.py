@@ -449,6 +449,17 @@ def evaluate(result: dict[str, Any]) -> list[tuple[str, float | None, str, bool 
     return rows
 
 
+def add_estate_options(parser: argparse.ArgumentParser, *, changes: int = 0,
+                       incidents: int = 0, repeat: int = 1) -> None:
+    """The synthetic estate (``synthetic.py``) a benchmark generates, and its repeats."""
+    parser.add_argument("--assets", type=int, default=100_000, help="assets to generate")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--changes", type=int, default=changes, help="change records to add")
+    parser.add_argument("--incidents", type=int, default=incidents,
+                        help="incident records to add")
+    parser.add_argument("--repeat", type=int, default=repeat, help="take the best of K runs")
+
+
 def add_outcome_options(parser: argparse.ArgumentParser, data: Path) -> None:
     """--no-fail, --json and --data: what every benchmark of this folder takes."""
     parser.add_argument("--no-fail", action="store_true", help="report only; exit 0 on a miss")
@@ -521,11 +532,7 @@ def print_report(result: dict[str, Any]) -> bool:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--assets", type=int, default=100_000, help="assets to generate")
-    parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--changes", type=int, default=0, help="change records to add")
-    parser.add_argument("--incidents", type=int, default=0, help="incident records to add")
-    parser.add_argument("--repeat", type=int, default=1, help="take the best of K runs")
+    add_estate_options(parser)
     parser.add_argument("--skip-check-jsonschema", action="store_true")
     parser.add_argument("--check-jsonschema", metavar="PATH", default=None,
                         help="the check-jsonschema to run (default: the one beside python)")
