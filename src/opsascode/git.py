@@ -467,33 +467,21 @@ class CommitInfo:
         """Apply the commit's changes to ``files`` (path -> (mode, blob id)) of its
         first parent: rebuilding a revision's files runs this for every commit of a
         long history, so it reads the raw lines in place."""
-        raw = self._raw
-        if raw is None:
-            for meta, path in self.raw_files():
-                _apply_one(files, meta, path)
-            return
-        for at in range(0, len(raw) - 1, 2):
-            meta = raw[at]
+        pairs = (self.raw_files() if self._raw is None
+                 else zip(self._raw[0::2], self._raw[1::2], strict=True))
+        for meta, path in pairs:
             # ":100644 100644 <40> <40> M", after a newline for the first file
             if len(meta) in (98, 99):
                 mode, blob = meta[-90:-84], meta[-42:-2]
-                if mode == GONE_MODE:
-                    files.pop(raw[at + 1], None)
-                else:
-                    files[raw[at + 1]] = (mode, blob)
             else:
-                _apply_one(files, meta.lstrip("\n"), raw[at + 1])
+                mode, blob = raw_new_side(meta.lstrip("\n"))
+            if mode == GONE_MODE:
+                files.pop(path, None)
+            else:
+                files[path] = (mode, blob)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.sha[:12]})"
-
-
-def _apply_one(files: dict[str, tuple[str, str]], meta: str, path: str) -> None:
-    mode, blob = raw_new_side(meta)
-    if mode == GONE_MODE:
-        files.pop(path, None)
-    else:
-        files[path] = (mode, blob)
 
 
 class HistoryCommit(CommitInfo):
