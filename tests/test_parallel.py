@@ -60,7 +60,7 @@ def finished(ahead: parallel.ParseAhead, monkeypatch: pytest.MonkeyPatch,
              ids: set[str]) -> dict[str, parallel.Parsed]:
     """What the worker parsed of ``ids``, waiting for it as long as it takes."""
     monkeypatch.setattr(parallel, "AHEAD_WAIT", 60.0)
-    return ahead.take(ids, wait=True)
+    return {b: p for b, p in ahead.results(wait=True).items() if b in ids}
 
 
 def test_a_parse_ahead_gives_what_this_process_would_parse(
@@ -76,7 +76,7 @@ def test_a_parse_ahead_gives_what_this_process_would_parse(
     assert texts == {ids[p]: (tip / p).read_bytes() for p in YAML if p.endswith((".yaml", ".yml"))
                      and p != "docs/readme.md"}
     assert ahead.texts() == {}  # handed over once
-    assert ahead.take(set(ids.values()), wait=True) == {}  # and each result once
+    assert ahead.results(wait=True) == {}  # and the results once
     ahead.close()
 
 
@@ -100,7 +100,7 @@ def test_a_parse_ahead_of_an_unknown_revision_or_without_workers_gives_nothing(
     assert unknown.texts() == {}
     monkeypatch.setenv("OPSASCODE_WORKERS", "1")
     alone = parallel.ParseAhead(tip, "main")
-    assert (alone.take(ids, wait=True), alone.texts()) == ({}, {})
+    assert (alone.results(wait=True), alone.texts()) == ({}, {})
     alone.close()
 
 
@@ -113,9 +113,9 @@ def test_a_slow_or_failing_worker_is_not_waited_for(
     monkeypatch.setattr(parallel, "_parse_revision", slow)
     ahead = parallel.ParseAhead(tip, "main")
     began = time.monotonic()
-    assert ahead.take({"x"}, wait=False) == {}
-    assert ahead.take({"x"}, wait=True) == {}  # gives up after AHEAD_WAIT
-    assert ahead.take({"x"}, wait=True) == {}  # and waits only once
+    assert ahead.results(wait=False) == {}
+    assert ahead.results(wait=True) == {}  # gives up after AHEAD_WAIT
+    assert ahead.results(wait=True) == {}  # and waits only once
     assert ahead.texts() == {}
     ahead.close()  # stops it
     assert time.monotonic() - began < 10

@@ -202,15 +202,14 @@ class Loader:
     def parsed_ahead(self, blob_ids: set[str]) -> set[str]:
         """Which of ``blob_ids`` need no reading: the parse-ahead worker parsed them
         (its results are taken now, waiting briefly for it if needed)."""
-        if self.ahead is not None:
-            self._parsed.update(self.ahead.take(blob_ids - self._parsed.keys(), wait=True))
+        self.take_ahead()
         return {b for b in blob_ids if b in self._parsed}
 
-    def take_ahead(self) -> None:
-        """Take every result of the parse-ahead worker now (a forked copy of this
-        process cannot collect it)."""
+    def take_ahead(self, *, wait: bool = True) -> None:
+        """Take the parse-ahead worker's results, if it is done (``wait``: waiting
+        briefly for it); a forked copy of this process cannot collect them itself."""
         if self.ahead is not None:
-            self._parsed.update(self.ahead.rest())
+            self._parsed.update(self.ahead.results(wait=wait))
 
     def _parse_ahead(self, sources: list[SourceFile], settings: Settings) -> list[SourceFile]:
         """Read the files that need parsing and parse them all at once (on two cores
@@ -220,9 +219,8 @@ class Loader:
                     and source.blob_id not in self._parsed
                     and not (self.cache and self.cache.has(source.blob_id)))
 
-        if self.ahead is not None:
-            wanted = {s.blob_id for s in sources if needed(s)}
-            self._parsed.update(self.ahead.take(wanted, wait=len(wanted) >= MIN_FILES))
+        if self.ahead is not None:  # a handful of files is parsed here rather than waited for
+            self.take_ahead(wait=sum(1 for s in sources if needed(s)) >= MIN_FILES)
         sources = [s.read() if needed(s) else s for s in sources]
         todo = {s.blob_id: s.data for s in sources if needed(s) and s.data is not None}
         parsed = parse_many(list(todo.values()), settings.max_alias_expansion)

@@ -17,7 +17,7 @@ import pickle
 import signal
 import sys
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -95,9 +95,10 @@ class ParseAhead:
 
     Only results that cannot differ from this process's own parse come back: files
     that are plain UTF-8 text without aliases (``max_alias_expansion`` is a setting
-    the worker does not know), not in ``cache``. The loader asks :meth:`take` before
-    it parses; anything the worker did not parse is parsed as usual, so a worker that
-    fails, or never starts, only costs the time it would have saved. The files' text
+    the worker does not know), not in ``cache``. The loader takes the
+    :meth:`results` before it parses; anything the worker did not parse is parsed as
+    usual, so a worker that fails, or never starts, only costs the time it would have
+    saved. The files' text
     comes back too (:meth:`texts`): what reads blobs need not ask git again.
     """
 
@@ -110,23 +111,16 @@ class ParseAhead:
         self._worker = (Forked(partial(_parse_revision, top, rev, cache), partial(os.nice, 19))
                         if worth_a_fork() else None)
 
-    def take(self, blob_ids: Collection[str], *, wait: bool) -> dict[str, Parsed]:
-        """The worker's results for ``blob_ids`` (each given once). ``wait``: give a
-        worker still at work up to :data:`AHEAD_WAIT` seconds to finish, once (on a
-        busy machine, the lowest priority may not get it there: the files are then
-        parsed here); without it, only results already there."""
+    def results(self, *, wait: bool) -> dict[str, Parsed]:
+        """The worker's results by blob id, handed over once it is done (and once).
+        ``wait``: give a worker still at work up to :data:`AHEAD_WAIT` seconds to
+        finish, once (on a busy machine, the lowest priority may not get it there: the
+        files are then parsed here); without it, only results already there."""
         if not self._collected(AHEAD_WAIT if wait and not self._waited else 0.0):
             self._waited |= wait
             return {}
-        assert self._results is not None
-        results = self._results
-        return {b: results.pop(b) for b in blob_ids if b in results}
-
-    def rest(self) -> dict[str, Parsed]:
-        """Every result not taken yet (waiting for the worker as :meth:`take` does)."""
-        self.take((), wait=True)
-        rest, self._results = self._results or {}, {}
-        return rest
+        found, self._results = self._results or {}, {}
+        return found
 
     def texts(self) -> dict[str, bytes]:
         """The text of every blob the worker read, by id, once it is done (handed
