@@ -48,31 +48,24 @@ def _parse_all(datas: Sequence[bytes], max_expansion: int) -> list[Parsed]:
 
 
 def _worth_a_worker(datas: Sequence[bytes]) -> bool:
-    if not (len(datas) >= MIN_FILES and sum(map(len, datas)) >= MIN_BYTES
-            and (os.cpu_count() or 1) >= 2
-            and os.environ.get("OPSASCODE_WORKERS", "2") != "1"):
-        return False
-    import multiprocessing  # 6 ms of every start otherwise; only a big tree gets here
-
-    return "fork" in multiprocessing.get_all_start_methods()
+    return (len(datas) >= MIN_FILES and sum(map(len, datas)) >= MIN_BYTES
+            and hasattr(os, "fork") and (os.cpu_count() or 1) >= 2
+            and os.environ.get("OPSASCODE_WORKERS", "2") != "1")
 
 
 def parse_many(datas: Sequence[bytes], max_expansion: int) -> list[Parsed]:
     """Parse every file; results in the same order as ``datas``."""
     if not _worth_a_worker(datas):
         return _parse_all(datas, max_expansion)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     theirs, mine = datas[1::2], datas[0::2]
-    context = multiprocessing.get_context("fork")
+    worker = Forked(partial(_parse_all, theirs, max_expansion))
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            future = pool.submit(_parse_all, theirs, max_expansion)
-            parsed_here = _parse_all(mine, max_expansion)
-            parsed_there = future.result()
-    except (OSError, RuntimeError):  # no process could be started: do it all here
-        return _parse_all(datas, max_expansion)
+        parsed_here = _parse_all(mine, max_expansion)
+        parsed_there = worker.result()
+    finally:
+        worker.close()
+    if parsed_there is None:  # no process could be started, or it failed: here then
+        parsed_there = _parse_all(theirs, max_expansion)
     result: list[Parsed] = []
     for index in range(len(datas)):
         result.append(parsed_here[index // 2] if index % 2 == 0 else parsed_there[index // 2])
@@ -200,7 +193,8 @@ class Forked(Generic[T]):
     the copy could not be made or failed: the caller then does the work itself, and
     meets the same error, if any, where it would have."""
 
-    def __init__(self, work: Callable[[], T], before: Callable[[], object]) -> None:
+    def __init__(self, work: Callable[[], T],
+                 before: Callable[[], object] | None = None) -> None:
         import tempfile
 
         self._pid: int | None = None
@@ -214,7 +208,8 @@ class Forked(Generic[T]):
         if pid == 0:  # the copy: never returns
             code = 1
             try:
-                before()
+                if before is not None:
+                    before()
                 pickle.dump(work(), self._out, protocol=pickle.HIGHEST_PROTOCOL)
                 self._out.flush()
                 code = 0
