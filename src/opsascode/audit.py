@@ -239,7 +239,7 @@ class Auditor:
         self.judge.prepare(mine, folders)
         # What the parse-ahead worker found is taken before the copy is made.
         self.judge.loader.take_ahead()
-        self.history.reader.prefetch(())
+        self.history.reader.take_ahead()
 
         def let_go() -> None:
             self.git.let_go()

@@ -411,10 +411,14 @@ class RecordReader:
         #: A worker reading (and parsing) the tip's files: what it read is not read again.
         self.ahead: ParseAhead | None = None
 
-    def prefetch(self, blob_ids: Iterable[str | None]) -> None:
+    def take_ahead(self) -> None:
+        """Take the text of the blobs the parse-ahead worker read, if it is done."""
         if self.ahead is not None and (texts := self.ahead.texts()):
             self._data.update(texts)
             self.ahead = None
+
+    def prefetch(self, blob_ids: Iterable[str | None]) -> None:
+        self.take_ahead()
         missing = {b for b in blob_ids if b is not None and b not in self._data}
         self._data.update(self.git.read_blobs(missing))
 
