@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING
 
 from opsascode import problems as P
 from opsascode.approvals import ApprovalSet, PullRequestFacts
-from opsascode.approvals.gitnative import BranchWalk, GitApprovals, approvals_of
+from opsascode.approvals.gitnative import (
+    BranchWalk,
+    GitApprovals,
+    approvals_of,
+    requires_signed,
+    signing_keys,
+)
 from opsascode.checks import CHECKS, Check, Context, graph_rules
 from opsascode.checks import incidents as incident_checks
 from opsascode.diff import diff_repositories
@@ -69,20 +75,6 @@ class MergeVerdict:
     @property
     def approved(self) -> bool:
         return self.status == "approved"
-
-
-def signing_keys(repo: Repository) -> dict[str, list[str]]:
-    """Member -> SSH public keys, from one revision's teams."""
-    keys: dict[str, list[str]] = {}
-    for team in repo.teams():
-        for key in team.signing_keys:
-            keys.setdefault(key.member, []).append(key.key)
-    return keys
-
-
-def requires_signed(repo: Repository) -> bool:
-    return any(rule.options.require_signed for policy in repo.approval_policies()
-               for rule in policy.approval_rules)
 
 
 class MergeJudge:

@@ -92,6 +92,21 @@ class Step:
         return self.commit.sha[:12]
 
 
+def signing_keys(repo: Repository) -> dict[str, list[str]]:
+    """Member -> SSH public keys, from one revision's teams (the gate: the base's)."""
+    keys: dict[str, list[str]] = {}
+    for team in repo.teams():
+        for key in team.signing_keys:
+            keys.setdefault(key.member, []).append(key.key)
+    return keys
+
+
+def requires_signed(repo: Repository) -> bool:
+    """Whether a rule of one revision's approval policies asks for signed approvals."""
+    return any(rule.options.require_signed for policy in repo.approval_policies()
+               for rule in policy.approval_rules)
+
+
 class GitApprovals:
     """Approvals recorded as commits on the branch ``base_rev..head_rev``.
 

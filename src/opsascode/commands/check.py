@@ -15,7 +15,6 @@ from opsascode.commands.plan import Branch, keep, load_branch
 from opsascode.errors import FatalError
 from opsascode.gate import GateResult, decide
 from opsascode.report import check as report
-from opsascode.repository import Repository
 from opsascode.workspace import Options
 
 EXIT = {"approved": 0, "pending": 1, "disapproved": 1, "error": 2}
@@ -36,30 +35,17 @@ def event_range() -> tuple[str | None, str | None]:
     return base, head
 
 
-def signing_keys(base: Repository) -> dict[str, list[str]]:
-    """Member -> SSH public keys, from the BASE revision's teams only."""
-    keys: dict[str, list[str]] = {}
-    for team in base.teams():
-        for key in team.signing_keys:
-            keys.setdefault(key.member, []).append(key.key)
-    return keys
-
-
-def _requires_signed(base: Repository) -> bool:
-    return any(rule.options.require_signed for policy in base.approval_policies()
-               for rule in policy.approval_rules)
-
-
 def approval_source(spec: str, branch: Branch) -> ApprovalSource:
     if spec == "github":
         from opsascode.approvals.github import GitHubApprovals
 
         return GitHubApprovals.from_environment()
     if spec == "git":
-        from opsascode.approvals.gitnative import GitApprovals
+        from opsascode.approvals.gitnative import GitApprovals, requires_signed, signing_keys
 
+        # Keys and the signing rule come from the BASE revision only.
         return GitApprovals(branch.git.top, branch.plan.base, branch.plan.head,
-                            signing_keys(branch.base), _requires_signed(branch.base))
+                            signing_keys(branch.base), requires_signed(branch.base))
     from opsascode.approvals.jsonfile import FileApprovals
 
     return FileApprovals(Path(spec))
