@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -146,11 +144,8 @@ def prepare_repository(args: argparse.Namespace) -> Path:
     data: Path = args.data
     root, stamp_file = data / name, data / f"{name}.stamp.json"
     stamp = _stamp(args)
-    if root.is_dir() and stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
-        print(f"using the cached repository {root}")
+    if bv.reusable(root, stamp_file, stamp):
         return root
-    shutil.rmtree(root, ignore_errors=True)
-    stamp_file.unlink(missing_ok=True)
     print(f"generating {args.assets:,} assets, {args.changes:,} changes and "
           f"{args.incidents:,} incidents into {root} ...", flush=True)
     started = time.perf_counter()
@@ -168,16 +163,6 @@ def prepare_repository(args: argparse.Namespace) -> Path:
     return root
 
 
-def _git(root: Path, *args: str, env: dict[str, str] | None = None,
-         stdin: bytes | None = None) -> str:
-    done = subprocess.run(
-        ["git", "-c", "init.defaultBranch=main", "-c", "user.name=bench",
-         "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", *args],
-        cwd=root, check=True, capture_output=True, input=stdin,
-        env={**os.environ, **(env or {})})
-    return done.stdout.decode().strip()
-
-
 def _dated(moment: datetime) -> dict[str, str]:
     stamp = f"@{int(moment.timestamp())} +0000"
     return {"GIT_AUTHOR_DATE": stamp, "GIT_COMMITTER_DATE": stamp}
@@ -188,11 +173,11 @@ def build_history(root: Path, first: date, anchor: date, batches: int) -> int:
     change requests on ``batches`` branches, each of two commits and merged with a
     merge commit (no fast-forward); merges spread over [first, anchor). Plumbing with
     a temporary index, so the working tree is never touched. Returns the merges."""
-    _git(root, "init", "-q")
+    bv.git(root, "init", "-q")
     start = datetime.combine(first, clock(), UTC) + timedelta(hours=12)
     end = datetime.combine(anchor, clock(), UTC)
-    _git(root, "add", "-A", "--", ".", ":(exclude)changes")
-    _git(root, "commit", "-q", "-m", "Inventory, policies and incidents", env=_dated(start))
+    bv.git(root, "add", "-A", "--", ".", ":(exclude)changes")
+    bv.git(root, "commit", "-q", "-m", "Inventory, policies and incidents", env=_dated(start))
     files = sorted(p.relative_to(root).as_posix() for p in (root / "changes").glob("*.yaml"))
     index = {"GIT_INDEX_FILE": str(root / ".git" / "bench-history.index")}
     merges = 0
@@ -203,26 +188,26 @@ def build_history(root: Path, first: date, anchor: date, batches: int) -> int:
         merged = start + (end - start) * (batch + 1) / (batches + 1)
         begun = merged - timedelta(days=1 + batch % 9, hours=batch % 7)
         halfway = begun + (merged - begun) / 2
-        _git(root, "read-tree", "main", env=index)
-        parent = _git(root, "rev-parse", "main")
+        bv.git(root, "read-tree", "main", env=index)
+        parent = bv.git(root, "rev-parse", "main")
         head = parent
         for part, moment in ((chunk[: len(chunk) // 2 or 1], begun),
                              (chunk[len(chunk) // 2 or 1:], halfway)):
             if not part:
                 continue
-            _git(root, "add", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
+            bv.git(root, "add", "--pathspec-from-file=-", "--pathspec-file-nul", env=index,
                  stdin="\0".join(part).encode())
-            tree = _git(root, "write-tree", env=index)
-            head = _git(root, "commit-tree", tree, "-p", head, "-m",
+            tree = bv.git(root, "write-tree", env=index)
+            head = bv.git(root, "commit-tree", tree, "-p", head, "-m",
                         f"Change requests, batch {batch + 1}", env=_dated(moment))
-        tree = _git(root, "write-tree", env=index)
-        merge = _git(root, "commit-tree", tree, "-p", parent, "-p", head, "-m",
+        tree = bv.git(root, "write-tree", env=index)
+        merge = bv.git(root, "commit-tree", tree, "-p", parent, "-p", head, "-m",
                      f"Merge branch 'changes-{batch + 1}'", env=_dated(merged))
-        _git(root, "update-ref", "refs/heads/main", merge)
+        bv.git(root, "update-ref", "refs/heads/main", merge)
         merges += 1
     Path(index["GIT_INDEX_FILE"]).unlink(missing_ok=True)
-    _git(root, "read-tree", "main")  # the real index: the working tree is clean
-    left = _git(root, "status", "--porcelain")
+    bv.git(root, "read-tree", "main")  # the real index: the working tree is clean
+    left = bv.git(root, "status", "--porcelain")
     if left:
         raise bv.BenchError(f"the generated history leaves changes behind:\n{left[:2000]}")
     return merges
@@ -243,18 +228,6 @@ def period_of(root: Path) -> tuple[date, date]:
 
 
 # --------------------------------------------------------------- measuring
-
-
-def _expect_json(step: str, out: Path, code: int) -> dict[str, Any]:
-    if code != 0:
-        err = out.with_suffix(".err").read_text()[-3000:]
-        raise bv.BenchError(f"{step} exited with {code}:\n{err}")
-    try:
-        report: dict[str, Any] = json.loads(out.read_text())
-    except ValueError:
-        err = out.with_suffix(".err").read_text()[-3000:]
-        raise bv.BenchError(f"{step} printed no JSON report:\n{err}") from None
-    return report
 
 
 def check_kpi(report: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
@@ -316,7 +289,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     files = bv.record_files(root)
     size = sum(len(f.read_bytes()) for f in files)  # also warms the page cache
     first, last = period_of(root)
-    commits = _git(root, "rev-list", "--count", "HEAD")
+    commits = bv.git(root, "rev-list", "--count", "HEAD")
     print(f"{len(files):,} record files, {size / 1e6:.1f} MB, {commits} commits; "
           f"period {first} to {last}")
 
@@ -334,7 +307,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
         for key, step in steps.items():
             out = work / f"{key}.out"
             wall, cpu, rss, code = bv.measure(step.command, root, out, bv._env(False))
-            report = _expect_json(step.name, out, code)
+            report = bv.expect_json(step.name, out, code)
             if key == "validate_cold":
                 if report["counts"]["error"]:
                     raise bv.BenchError(f"the repository has {report['counts']['error']} "

@@ -314,36 +314,25 @@ def probe(root: Path, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     return found
 
 
-def _expect(step: str, out: Path, code: int, allowed: tuple[int, ...]) -> dict[str, Any]:
-    if code not in allowed:
-        err = out.with_suffix(".err").read_text()[-3000:]
-        raise bv.BenchError(f"{step} exited with {code}:\n{err}")
-    try:
-        report: dict[str, Any] = json.loads(out.read_text())
-    except ValueError:
-        err = out.with_suffix(".err").read_text()[-3000:]
-        raise bv.BenchError(f"{step} printed no JSON report:\n{err}") from None
-    return report
-
-
 def check_output(key: str, out: Path, code: int) -> dict[str, Any]:
     """Refuse a run whose output says the measurement is not what it claims to be."""
     step = key.replace("_", " ")
     if key.startswith("impact"):
-        return _expect(step, out, code, (0,))
+        return bv.expect_json(step, out, code)
     if key.startswith("plan"):
-        report = _expect(step, out, code, (0, 1))
+        report = bv.expect_json(step, out, code, (0, 1))
         if code == 1:
             raise bv.BenchError(f"{step} reports findings for the one-file branch (the "
                                 f"benchmark change must be clean):\n{out.read_text()[:3000]}")
         return report
     if key.startswith("check"):
-        report = _expect(step, out, code, (0, 1))  # 1: pending, as expected without approvals
+        # 1: pending, as expected without approvals
+        report = bv.expect_json(step, out, code, (0, 1))
         if report.get("status") not in ("pending", "approved", "disapproved"):
             raise bv.BenchError(f"{step}: status {report.get('status')!r}:\n"
                                 f"{out.read_text()[:3000]}")
         return report
-    report = _expect(step, out, code, (0,))
+    report = bv.expect_json(step, out, code)
     if report["counts"]["error"]:
         raise bv.BenchError(f"{step}: the repository has {report['counts']['error']} errors")
     return report

@@ -151,11 +151,8 @@ def prepare_repository(args: argparse.Namespace) -> Path:
     root = args.data / name
     stamp_file = args.data / f"{name}.stamp.json"
     stamp = _stamp(args)
-    if root.is_dir() and stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
-        print(f"using the cached repository {root}")
+    if reusable(root, stamp_file, stamp):
         return root
-    shutil.rmtree(root, ignore_errors=True)
-    stamp_file.unlink(missing_ok=True)
     print(f"generating {args.assets:,} assets into {root} ...", flush=True)
     started = time.perf_counter()
     # In a subprocess: Linux counts the memory a child had before exec (ours, at the
@@ -164,20 +161,49 @@ def prepare_repository(args: argparse.Namespace) -> Path:
                     "--seed", str(args.seed), "--changes", str(args.changes),
                     "--incidents", str(args.incidents), "--today", stamp["anchor"]],
                    check=True, stdout=subprocess.DEVNULL)
-    _git(root, "init", "-q")
-    _git(root, "add", "-A")
-    _git(root, "commit", "-q", "-m", "synthetic repository")
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "synthetic repository")
     print(f"  generated and committed in {time.perf_counter() - started:.1f} s")
     stamp_file.write_text(json.dumps(stamp, indent=2) + "\n")
     return root
 
 
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
+def reusable(root: Path, stamp_file: Path, stamp: dict[str, Any]) -> bool:
+    """Whether ``root`` holds the repository ``stamp`` describes (generator and
+    parameters); when it does not, it is cleared, to be generated again."""
+    if root.is_dir() and stamp_file.is_file() and json.loads(stamp_file.read_text()) == stamp:
+        print(f"using the cached repository {root}")
+        return True
+    shutil.rmtree(root, ignore_errors=True)
+    stamp_file.unlink(missing_ok=True)
+    return False
+
+
+def git(root: Path, *args: str, env: dict[str, str] | None = None,
+        stdin: bytes | None = None) -> str:
+    """A git command in a generated repository, as the benchmarks' author; its output."""
+    done = subprocess.run(
         ["git", "-c", "init.defaultBranch=main", "-c", "user.name=bench",
          "-c", "user.email=bench@example.invalid", "-c", "commit.gpgsign=false", *args],
-        cwd=root, check=True,
-    )
+        cwd=root, check=True, capture_output=True, input=stdin,
+        env={**os.environ, **(env or {})})
+    return done.stdout.decode().strip()
+
+
+def expect_json(step: str, out: Path, code: int, allowed: tuple[int, ...] = (0,)
+                ) -> dict[str, Any]:
+    """The JSON report a measured step printed; a BenchError when it exited otherwise
+    than ``allowed`` or printed none."""
+    if code not in allowed:
+        err = out.with_suffix(".err").read_text()[-3000:]
+        raise BenchError(f"{step} exited with {code}:\n{err}")
+    try:
+        report: dict[str, Any] = json.loads(out.read_text())
+    except ValueError:
+        err = out.with_suffix(".err").read_text()[-3000:]
+        raise BenchError(f"{step} printed no JSON report:\n{err}") from None
+    return report
 
 
 def record_files(root: Path) -> list[Path]:
