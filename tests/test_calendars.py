@@ -12,11 +12,11 @@ from hypothesis import strategies as st
 from opsascode.calendars import (
     BusinessCalendar,
     calendar_for,
-    holiday_error,
     merge_intervals,
     rrule_error,
     scope_matches,
 )
+from opsascode.countries import answers, calendar_countries, holiday_error
 from opsascode.errors import UsageError
 from opsascode.loader import load
 from opsascode.records import Calendar, record_adapter
@@ -431,7 +431,8 @@ def test_one_country_is_loaded_not_all_of_them() -> None:
     probe = (
         "import sys\n"
         "from datetime import date\n"
-        "from opsascode.calendars import _public_holidays, holiday_error\n"
+        "from opsascode.calendars import _public_holidays\n"
+        "from opsascode.countries import holiday_error\n"
         "from opsascode.records.policies import Holidays\n"
         "days = _public_holidays(Holidays(country='DE', subdivision='BE'))\n"
         "assert holiday_error('DE', 'BE') is None and holiday_error('DE', 'XX')\n"
@@ -445,3 +446,43 @@ def test_one_country_is_loaded_not_all_of_them() -> None:
     expected = sorted(str(d) for d in holidays.country_holidays("DE", subdiv="BE")[
         date(2026, 1, 1):date(2027, 1, 1)])
     assert out[1] == str(expected)
+
+
+def test_which_calendars_ask_the_holidays_library() -> None:
+    documents = [
+        [{"id": "a", "kind": "calendar", "holidays": {"country": "DE", "subdivision": "BE"}},
+         {"id": "b", "kind": "calendar", "holidays": {"country": "FR"}},
+         {"id": "c", "kind": "calendar", "holidays": {"country": ""}},
+         {"id": "d", "kind": "calendar", "holidays": "DE"},
+         {"id": "e", "kind": "server", "holidays": {"country": "US"}},
+         "not a record"],
+        {"id": "f", "kind": "calendar", "holidays": {"country": 7, "subdivision": "X"}},
+        {"id": "g", "kind": "calendar"},
+        None, 3, "text"]
+    assert calendar_countries(documents) == {("DE", None), ("DE", "BE"), ("FR", None)}
+
+
+def test_answers_from_another_process_spare_loading_the_holidays_library() -> None:
+    """The audit's worker asks the library; this process remembers its answers and
+    builds calendars without loading it (until a day's holidays are looked up)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from datetime import date\n"
+        "from opsascode import countries\n"
+        "from opsascode.calendars import BusinessCalendar\n"
+        "from opsascode.records.policies import Calendar\n"
+        "countries.remember({('DE', 'BE'): None, ('DE', None): None})\n"
+        "assert countries.holiday_error('DE', 'BE') is None\n"
+        "cal = BusinessCalendar(Calendar(id='c', kind='calendar', timezone='Europe/Berlin',\n"
+        "                                holidays={'country': 'DE', 'subdivision': 'BE'}))\n"
+        "print('holidays' in sys.modules)\n"
+        "print(cal.is_holiday(date(2026, 10, 3)), cal.is_holiday(date(2026, 10, 5)))\n"
+        "print('holidays' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == ["False", "True False", "True"]
+    assert answers([("DE", "BE"), ("XX", None)]) == {
+        ("DE", "BE"): None, ("XX", None): holiday_error("XX", None)}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from opsascode import parallel
+from opsascode import countries, parallel
 from opsascode.cache import ParseCache
 from testing.repos import commit_all, git, init_git, write
 
@@ -77,6 +77,28 @@ def test_a_parse_ahead_gives_what_this_process_would_parse(
                      and p != "docs/readme.md"}
     assert ahead.texts() == {}  # handed over once
     assert ahead.results(wait=True) == {}  # and the results once
+    ahead.close()
+
+
+def test_a_parse_ahead_answers_for_the_holidays_of_the_tip_calendars(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker asks the holidays library about the tip's calendars; once its
+    results are taken, this process knows the answers without loading the library."""
+    (tmp_path / "repo").mkdir()
+    root = write(init_git(tmp_path / "repo"), {
+        "policies/cal.yaml": "- id: business\n  kind: calendar\n  holidays: "
+                             "{country: DE, subdivision: ZZ}\n",
+        "policies/other.yaml": "id: x\nkind: calendar\nholidays: {country: XX}\n"})
+    commit_all(root, "calendars")
+    monkeypatch.setattr(countries, "_KNOWN", {})
+    ahead = parallel.ParseAhead(root, "main")
+    assert len(finished(ahead, monkeypatch, {blob(root, "policies/cal.yaml")})) == 1
+    assert set(countries._KNOWN) == {("DE", None), ("DE", "ZZ"), ("XX", None)}
+    assert countries._KNOWN[("DE", None)] is None
+    assert "not a subdivision of DE" in (countries._KNOWN[("DE", "ZZ")] or "")
+    assert "not a supported" in (countries._KNOWN[("XX", None)] or "")
+    monkeypatch.setattr(countries, "_asked", None)  # never asked again here
+    assert countries.holiday_error("DE", "ZZ") == countries._KNOWN[("DE", "ZZ")]
     ahead.close()
 
 

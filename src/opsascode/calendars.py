@@ -2,7 +2,8 @@
 
 It owns business hours, holidays, freezes, maintenance and peak windows, the
 business-time arithmetic of SLA clocks, and which calendar a repository uses.
-python-dateutil's rrule and the ``holidays`` library live here and nowhere else.
+python-dateutil's rrule lives here and nowhere else; the ``holidays`` library behind
+:mod:`opsascode.countries`.
 
 Every datetime going in must be timezone-aware and every datetime coming out is in
 UTC: Python compares and subtracts two datetimes that share a zoneinfo tzinfo as
@@ -13,14 +14,15 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from dateutil.rrule import rrulebase, rrulestr
 
+from opsascode.countries import public_holidays
 from opsascode.errors import UsageError
 from opsascode.records.assets import AssetBase, Service
 from opsascode.records.policies import Calendar, Freeze, Holidays, RecurringWindow, Scope
@@ -54,9 +56,8 @@ def scope_matches(scope: Scope, asset: AssetBase) -> bool:
     return all(not allowed or value in allowed for allowed, value in criteria)
 
 
-# Both checks below are pure and cost up to a millisecond (dateutil parses the rule; the
-# holidays library loads the country); validate and the audit's replay of the gate ask
-# them again for every revision of the same calendar.
+# Pure and up to a millisecond (dateutil parses the rule); validate and the audit's
+# replay of the gate ask it again for every revision of the same calendar.
 @lru_cache(maxsize=1024)
 def rrule_error(rule: str, start: datetime) -> str | None:
     """Why an RFC 5545 recurrence rule anchored at ``start`` is unusable, or None:
@@ -71,29 +72,6 @@ def rrule_error(rule: str, start: datetime) -> str | None:
             return "it never occurs"
     except (ValueError, TypeError, IndexError, OverflowError) as exc:
         return str(exc) or "cannot parse it"
-    return None
-
-
-@lru_cache(maxsize=1024)
-def holiday_error(country: str, subdivision: str | None) -> str | None:
-    """Why the holidays library cannot give the holidays of a country/subdivision."""
-    import holidays  # 10 ms, and only calendars with a country need it
-
-    _one_country_at_a_time()
-    try:  # the country's own module only (the library's list loads every country)
-        from holidays.registry import EntityLoader
-
-        codes: Collection[str] = set(EntityLoader.get_country_codes())
-        subdivisions = (list(getattr(holidays, country).subdivisions) if country in codes
-                        else [])
-    except (ImportError, AttributeError):  # another version of the library
-        supported = holidays.list_supported_countries()
-        codes, subdivisions = supported, supported.get(country, [])
-    if country not in codes:
-        return f"holidays.country {country!r} is not a supported ISO 3166 country code"
-    if subdivision is not None and subdivision not in subdivisions:
-        return (f"holidays.subdivision {subdivision!r} is not a subdivision of {country}; "
-                f"use one of {', '.join(subdivisions)}")
     return None
 
 
@@ -126,11 +104,18 @@ class BusinessCalendar:
             tuple(calendar.maintenance) if calendar else ())
         self.peaks: tuple[RecurringWindow, ...] = tuple(calendar.peak) if calendar else ()
         days_off = calendar.holidays if calendar is not None else Holidays()
-        self._public = _public_holidays(days_off)
+        self._days_off = days_off
         self._extra = frozenset(days_off.extra)
         self._removed = frozenset(days_off.removed)
         self._days: dict[date, tuple[Interval, ...]] = {}
         self._rules: dict[tuple[str, datetime], rrulebase | None] = {}
+
+    @cached_property
+    def _public(self) -> holidays.HolidayBase | None:
+        """The public holidays of the calendar's country, if it names one (the
+        holidays library is loaded when a day is first looked up: plans and the
+        audit's replays mostly never ask)."""
+        return _public_holidays(self._days_off)
 
     @property
     def is_24x7(self) -> bool:
@@ -315,39 +300,7 @@ def _applicable(windows: Iterable[RecurringWindow], names: Sequence[str],
 
 
 def _public_holidays(days_off: Holidays) -> holidays.HolidayBase | None:
-    if not days_off.country:
-        return None
-    import holidays  # 10 ms, and only calendars with a country need it
-
-    _one_country_at_a_time()
-    try:
-        return holidays.country_holidays(days_off.country, subdiv=days_off.subdivision)
-    except NotImplementedError:  # an unknown country: validate reports unknown-country
-        return None
-
-
-def _one_country_at_a_time() -> None:
-    """Let the holidays library load the one country asked for.
-
-    Its lazy loader imports ``holidays.countries.<country>``, and importing any module
-    of that package runs the package's ``__init__``, which imports all ~280 countries
-    (60 ms of a run that needs one). Before that, the package is registered as a bare
-    namespace over the same folder: each country module then loads on its own, as the
-    loader intends. Once the package has been imported for real, nothing changes."""
-    import importlib.util
-    import sys
-    import types
-
-    name = "holidays.countries"
-    if name in sys.modules:
-        return
-    spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
-        return
-    package = types.ModuleType(name)
-    package.__path__ = list(spec.submodule_search_locations)
-    package.__package__ = name
-    sys.modules[name] = package
+    return public_holidays(days_off.country, days_off.subdivision) if days_off.country else None
 
 
 def _minutes(clock: str) -> int:

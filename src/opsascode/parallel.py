@@ -17,12 +17,13 @@ import pickle
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from opsascode import yamlio
+from opsascode import countries, yamlio
+from opsascode.countries import Place
 
 if TYPE_CHECKING:
     from opsascode.cache import ParseCache
@@ -135,14 +136,16 @@ class ParseAhead:
             if self._worker is not None and not self._worker.done(timeout):
                 return False
             found = self._worker.result() if self._worker is not None else None
-            self._results, self._texts = found or ({}, {})
+            self._results, self._texts, known = found or ({}, {}, {})
+            countries.remember(known)
         return True
 
 
 def _parse_revision(top: Path, rev: str, cache: ParseCache | None
-                    ) -> tuple[dict[str, Parsed], dict[str, bytes]]:
-    """The worker's job: every YAML blob of ``rev`` a loader may parse as it is, and
-    the text of every YAML blob it read."""
+                    ) -> tuple[dict[str, Parsed], dict[str, bytes], dict[Place, str | None]]:
+    """The worker's job: every YAML blob of ``rev`` a loader may parse as it is, the
+    text of every YAML blob it read, and whether the holidays library knows the
+    countries of the calendars among them."""
     import subprocess
 
     from opsascode.tree import check_content
@@ -163,7 +166,7 @@ def _parse_revision(top: Path, rev: str, cache: ParseCache | None
             continue
         total += int(fields[3])
         if total > AHEAD_MAX_BYTES:
-            return {}, {}
+            return {}, {}, {}
         paths[blob] = name.decode("utf-8", "replace")
     out = subprocess.run(["git", "cat-file", "--batch"], cwd=top, capture_output=True,
                          check=True, input="".join(f"{b}\n" for b in paths).encode()).stdout
@@ -181,7 +184,18 @@ def _parse_revision(top: Path, rev: str, cache: ParseCache | None
         at = end + 1 + size + 1
         if b"*" not in data and check_content(path, data) is None:
             found[blob] = parse_one(data, 0)
-    return found, texts
+    return found, texts, _holiday_answers(found.values())
+
+
+def _holiday_answers(parsed: Iterable[Parsed]) -> dict[Place, str | None]:
+    """What validation will ask the holidays library about these calendars (loading
+    it is 15 ms of the main process's time, spent here instead). Only a help: an
+    answer that cannot be had is asked for again where it is needed."""
+    try:
+        return countries.answers(countries.calendar_countries(
+            value for ok, value, _issues in parsed if ok))
+    except Exception:  # the library's own failure is met where it matters
+        return {}
 
 
 class Forked(Generic[T]):

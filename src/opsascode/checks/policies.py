@@ -147,8 +147,9 @@ def _predicates(repo: Repository, file: str, loc: Loc, pred: Predicates) -> Iter
 
 
 def _calendar(repo: Repository, calendar: Calendar) -> Iterator[Problem]:
-    # dateutil and holidays live behind the calendars module, imported only when needed
-    from opsascode.calendars import holiday_error, rrule_error
+    # dateutil and holidays live behind these modules, imported only when needed
+    from opsascode.calendars import rrule_error
+    from opsascode.countries import holiday_error
 
     origin = repo.origins[calendar.id]
     for i, freeze in enumerate(calendar.freeze):

@@ -128,7 +128,7 @@ def checked_country(country: str | None) -> tuple[str | None, str | None]:
     if country is None:
         return None, None
     # The holidays library lives behind the calendars module, imported when needed.
-    from opsascode.calendars import holiday_error
+    from opsascode.countries import holiday_error
 
     code, _, subdivision = country.strip().upper().partition("-")
     reason = holiday_error(code, subdivision or None) if code else "it is empty"
