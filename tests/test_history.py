@@ -245,3 +245,27 @@ def test_the_branch_head_is_on_is_read_without_git(messy: Path, tmp_path: Path) 
     finally:
         git(messy, "worktree", "remove", "--force", str(worktree))
         git(messy, "branch", "-D", "wt-branch")
+
+
+def test_the_tip_is_taken_as_the_parse_ahead_worker_listed_it(
+        messy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker lists the tip with git; the history takes that listing (the same
+    files it would rebuild from every commit) instead of rebuilding it."""
+    from opsascode import parallel
+
+    monkeypatch.setattr(parallel, "AHEAD_WAIT", 60.0)
+    rebuilt = history_of(messy)
+    tip = rebuilt.line.tip.sha
+    ahead = parallel.ParseAhead(messy, "main")
+    ahead.results(wait=True)  # waits for the worker
+    history = history_of(messy)
+    history.reader.ahead = ahead
+    assert history.tree(tip) == rebuilt.tree(tip) == ls_tree(messy, tip)
+    assert history.reader.tip is not None and history.reader.tip[0] == tip
+    assert history._cursor[0] == -1  # nothing rebuilt
+    older = history.line.commits[-2].sha
+    assert history.tree(older) == ls_tree(messy, older)  # the others are rebuilt
+    # A listing of another commit (the branch moved meanwhile) is not taken for the tip.
+    moved = history_of(messy)
+    moved.reader.tip = (older, {"x": ("100644", "0" * 40)})
+    assert moved.tree(tip) == ls_tree(messy, tip)

@@ -111,7 +111,12 @@ def test_a_parse_ahead_skips_cached_files_and_gives_up_on_big_trees(
     got = finished(parallel.ParseAhead(tip, "main", cache), monkeypatch, ids)
     assert set(got) == {blob(tip, "changes/CHG-1.yml")}
     monkeypatch.setattr(parallel, "AHEAD_MAX_BYTES", 10)
-    assert finished(parallel.ParseAhead(tip, "main"), monkeypatch, ids) == {}
+    big = parallel.ParseAhead(tip, "main")
+    assert finished(big, monkeypatch, ids) == {}
+    listed = big.tip()  # the files are still listed
+    assert listed is not None and listed[0] == git(tip, "rev-parse", "HEAD").strip()
+    assert listed[1]["inventory/link.yaml"][0] == "120000"
+    assert big.tip() is None  # handed over once
 
 
 def test_a_parse_ahead_of_an_unknown_revision_or_without_workers_gives_nothing(

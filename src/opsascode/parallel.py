@@ -18,6 +18,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -92,13 +93,14 @@ class ParseAhead:
     the worker does not know), not in ``cache``. The loader takes the
     :meth:`results` before it parses; anything the worker did not parse is parsed as
     usual, so a worker that fails, or never starts, only costs the time it would have
-    saved. The files' text
-    comes back too (:meth:`texts`): what reads blobs need not ask git again.
+    saved. The files' text comes back too (:meth:`texts`): what reads blobs need not
+    ask git again; and the revision's files as git lists them (:meth:`tip`): the
+    audit's history need not rebuild them from every commit. So does what the
+    holidays library says of the revision's calendars (:mod:`opsascode.countries`).
     """
 
     def __init__(self, top: Path, rev: str, cache: ParseCache | None = None) -> None:
-        self._results: dict[str, Parsed] | None = None
-        self._texts: dict[str, bytes] = {}
+        self._found: _Found | None = None
         self._waited = False
         # Last in line for the CPU: git's history pass and this process's start-up
         # come first (a load never waits long for this worker).
@@ -110,66 +112,97 @@ class ParseAhead:
         ``wait``: give a worker still at work up to :data:`AHEAD_WAIT` seconds to
         finish, once (on a busy machine, the lowest priority may not get it there: the
         files are then parsed here); without it, only results already there."""
-        if not self._collected(AHEAD_WAIT if wait and not self._waited else 0.0):
-            self._waited |= wait
+        found = self._collected(AHEAD_WAIT if wait and not self._waited else 0.0)
+        self._waited |= wait
+        if found is None:
             return {}
-        found, self._results = self._results or {}, {}
-        return found
+        parsed, found.parsed = found.parsed, {}
+        return parsed
+
+    def finished(self) -> bool:
+        """Whether the worker is done (its results are then here; never waits)."""
+        return self._collected(0.0) is not None
 
     def texts(self) -> dict[str, bytes]:
         """The text of every blob the worker read, by id, once it is done (handed
         over once; empty while it is at work)."""
-        if not self._collected(0.0):
+        found = self._collected(0.0)
+        if found is None:
             return {}
-        texts, self._texts = self._texts, {}
+        texts, found.texts = found.texts, {}
         return texts
+
+    def tip(self) -> tuple[str, dict[str, tuple[str, str]]] | None:
+        """The revision's commit and its files (path -> (mode, blob id)), as ``git
+        ls-tree`` listed them, once the worker is done (handed over once)."""
+        found = self._collected(0.0)
+        if found is None:
+            return None
+        tip, found.tip = found.tip, None
+        return tip
 
     def close(self) -> None:
         """Stop the worker if it still runs (the command ended before it needed it)."""
         if self._worker is not None:
             self._worker.close()
 
-    def _collected(self, timeout: float) -> bool:
-        """Whether the worker's results are here (taken once it has finished, after
-        waiting ``timeout`` seconds at most)."""
-        if self._results is None:
+    def _collected(self, timeout: float) -> _Found | None:
+        """The worker's results, once it has finished (taken after waiting ``timeout``
+        seconds at most); None while it is at work."""
+        if self._found is None:
             if self._worker is not None and not self._worker.done(timeout):
-                return False
+                return None
             found = self._worker.result() if self._worker is not None else None
-            self._results, self._texts, known = found or ({}, {}, {})
-            countries.remember(known)
-        return True
+            self._found = found or _Found({}, {}, {}, None)
+            countries.remember(self._found.holidays)
+        return self._found
 
 
-def _parse_revision(top: Path, rev: str, cache: ParseCache | None
-                    ) -> tuple[dict[str, Parsed], dict[str, bytes], dict[Place, str | None]]:
+@dataclass
+class _Found:
+    """What a parse-ahead worker hands back."""
+
+    parsed: dict[str, Parsed]
+    texts: dict[str, bytes]
+    #: What the holidays library says of the countries of the revision's calendars.
+    holidays: dict[Place, str | None]
+    #: The revision's commit and its files.
+    tip: tuple[str, dict[str, tuple[str, str]]] | None
+
+
+def _parse_revision(top: Path, rev: str, cache: ParseCache | None) -> _Found:
     """The worker's job: every YAML blob of ``rev`` a loader may parse as it is, the
-    text of every YAML blob it read, and whether the holidays library knows the
-    countries of the calendars among them."""
+    text of every YAML blob it read, whether the holidays library knows the countries
+    of the calendars among them, and the revision's files."""
     import subprocess
 
     from opsascode.tree import check_content
 
-    listing = subprocess.run(
-        ["git", "ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options", rev],
-        cwd=top, capture_output=True, check=True).stdout
+    def git(*args: str, data: bytes | None = None) -> bytes:
+        return subprocess.run(["git", *args], cwd=top, capture_output=True, check=True,
+                              input=data).stdout
+
+    commit = git("rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}").decode().strip()
+    files: dict[str, tuple[str, str]] = {}
     paths: dict[str, str] = {}
     total = 0
-    for entry in listing.split(b"\0"):
+    for entry in git("ls-tree", "-r", "-l", "-z", "--full-tree", "--end-of-options",
+                     commit).split(b"\0"):
         meta, _, name = entry.partition(b"\t")
         fields = meta.split()
-        if (len(fields) != 4 or fields[1] != b"blob" or not fields[0].startswith(b"100")
-                or not name.endswith((b".yaml", b".yml"))):
+        if len(fields) != 4:
             continue
-        blob = fields[2].decode()
-        if blob in paths or (cache is not None and cache.has(blob)):
+        path, blob = name.decode("utf-8", "replace"), fields[2].decode()
+        files[path] = (fields[0].decode(), blob)
+        if (fields[1] != b"blob" or not fields[0].startswith(b"100")
+                or not name.endswith((b".yaml", b".yml"))
+                or blob in paths or (cache is not None and cache.has(blob))):
             continue
         total += int(fields[3])
-        if total > AHEAD_MAX_BYTES:
-            return {}, {}, {}
-        paths[blob] = name.decode("utf-8", "replace")
-    out = subprocess.run(["git", "cat-file", "--batch"], cwd=top, capture_output=True,
-                         check=True, input="".join(f"{b}\n" for b in paths).encode()).stdout
+        paths[blob] = path
+    if total > AHEAD_MAX_BYTES:
+        return _Found({}, {}, {}, (commit, files))
+    out = git("cat-file", "--batch", data="".join(f"{b}\n" for b in paths).encode())
     found: dict[str, Parsed] = {}
     texts: dict[str, bytes] = {}
     at = 0
@@ -184,7 +217,7 @@ def _parse_revision(top: Path, rev: str, cache: ParseCache | None
         at = end + 1 + size + 1
         if b"*" not in data and check_content(path, data) is None:
             found[blob] = parse_one(data, 0)
-    return found, texts, _holiday_answers(found.values())
+    return _Found(found, texts, _holiday_answers(found.values()), (commit, files))
 
 
 def _holiday_answers(parsed: Iterable[Parsed]) -> dict[Place, str | None]:
