@@ -174,6 +174,14 @@ def test_a_shallow_clone_rebuilds_the_files_from_its_graft(messy: Path, tmp_path
     # a merge whose branch is cut off: its files are still known, its base is not
     tip = history.line.tip
     assert history.tree(tip.sha) == ls_tree(clone, tip.sha)
+    # one file, found from the graft on
+    fresh = history_of(clone, "HEAD")
+    for commit in fresh.line.commits:
+        for path in ("opsascode.yaml", "docs/x.md", "docs/y.md", "inventory/link.yaml"):
+            tree = fresh.file_tree(commit.sha, path)
+            assert tree is not None
+            expected = {p: e for p, e in ls_tree(clone, commit.sha).items() if p == path}
+            assert {e.path: (e.mode, e.blob_id) for e in tree.entries((path,))} == expected
 
 
 def test_one_file_is_found_without_rebuilding_the_revision(messy: Path) -> None:

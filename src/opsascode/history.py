@@ -113,6 +113,8 @@ class MainLine:
             first = self.baseline.committed_at.isoformat()
             raise FatalError(f"the main line ({self.branch}) has no commit before {end:%Y-%m-%d}; "
                              f"its history starts on {first}")
+        if last == len(self.commits) - 1:
+            return self  # (and what it has indexed)
         return MainLine(self.branch, self.commits[:last + 1], self.graft)
 
     def since(self, start: datetime | None) -> list[HistoryCommit]:
@@ -323,6 +325,15 @@ class History:
             entry = self._trees[sha].get(path)
             return SnapshotTree(self, sha, {path: entry} if entry else {})
         at = self.by_sha.get(sha)
+        if sha in self.line:  # the newest commit to change it, by the main line's index
+            positions = self.line.paths_changed().get(path, [])
+            found = bisect.bisect_right(positions, self.line.index(sha))
+            if found:
+                at = self.line.commits[positions[found - 1]]
+            elif self.line.baseline.parents:  # cut off before its first commit
+                return None
+            else:  # never changed since the first commit, which lists every file
+                return SnapshotTree(self, sha, {})
         while at is not None:
             if path in at.paths:
                 mode, blob = next(raw_new_side(m) for m, p in at.raw_files() if p == path)
