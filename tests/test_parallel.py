@@ -184,3 +184,16 @@ def test_a_forked_copy_returns_its_result_or_none(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(os, "fork", no_fork)
     assert parallel.Forked(lambda: 1, lambda: None).result() is None
+
+
+def test_a_copy_that_gave_its_result_is_reaped_once_it_has_ended() -> None:
+    copy = parallel.Forked(lambda: os.getpid())
+    pid = copy._pid
+    assert pid is not None and copy.result() == pid
+    deadline = time.monotonic() + 10
+    while pid in parallel._UNREAPED and time.monotonic() < deadline:
+        time.sleep(0.01)
+        parallel._reap_finished()
+    assert pid not in parallel._UNREAPED
+    with pytest.raises(ChildProcessError):  # no zombie left behind
+        os.waitpid(pid, os.WNOHANG)

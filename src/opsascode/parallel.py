@@ -14,9 +14,9 @@ from __future__ import annotations
 import contextlib
 import os
 import pickle
+import select
 import signal
 import sys
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -238,68 +238,104 @@ class Forked(Generic[T]):
     go of what it must not share: a git process's pipes; to lower its priority). The
     copy is this program's own, so its result is trusted. :meth:`result` is None when
     the copy could not be made or failed: the caller then does the work itself, and
-    meets the same error, if any, where it would have."""
+    meets the same error, if any, where it would have.
+
+    The copy says on a pipe when its result is written: this process takes it then,
+    while the copy is still tearing down its memory (milliseconds, for a large one),
+    and reaps it later."""
 
     def __init__(self, work: Callable[[], T],
                  before: Callable[[], object] | None = None) -> None:
         import tempfile
 
+        _reap_finished()
         self._pid: int | None = None
-        self._status: int | None = None
+        self._ready: bool | None = None  # None: not known yet; False: no result
         self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result and close
+        self._said = -1
         try:
+            self._said, said = os.pipe()
             pid = os.fork()
         except OSError:
-            self._status = -1
+            self._ready = False
+            self._close_pipe()
             return
         if pid == 0:  # the copy: never returns
             code = 1
             try:
+                os.close(self._said)
                 if before is not None:
                     before()
                 pickle.dump(work(), self._out, protocol=pickle.HIGHEST_PROTOCOL)
                 self._out.flush()
+                os.write(said, b"+")
                 code = 0
             finally:
                 os._exit(code)
+        os.close(said)
         self._pid = pid
 
     def done(self, timeout: float | None = None) -> bool:
-        """Whether the copy has ended, waiting for it ``timeout`` seconds at most
-        (None: until it ends)."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while self._status is None:
-            assert self._pid is not None
-            try:
-                pid, status = os.waitpid(self._pid, 0 if deadline is None else os.WNOHANG)
-            except ChildProcessError:  # reaped elsewhere: its result is not trusted
-                pid, status = self._pid, -1
-            if pid:
-                self._status = status
-            elif deadline is not None and time.monotonic() >= deadline:
+        """Whether the copy's result is written (or the copy ended without one),
+        waiting ``timeout`` seconds at most (None: until then)."""
+        if self._ready is None:
+            if not select.select([self._said], [], [], timeout)[0]:
                 return False
-            else:
-                time.sleep(0.001)
+            try:
+                self._ready = os.read(self._said, 1) == b"+"
+            except OSError:
+                self._ready = False
+            self._close_pipe()
         return True
 
     def result(self) -> T | None:
-        """Wait for the copy, and take its result (once)."""
+        """Wait for the copy's result, and take it (once)."""
         found: T | None = None
-        if self.done() and self._status == 0 and not self._out.closed:
+        if self.done() and self._ready and not self._out.closed:
             with contextlib.suppress(Exception):  # a copy that failed: None
                 self._out.seek(0)
                 found = pickle.load(self._out)  # this program's own copy: trusted
         self._out.close()
+        self._let_be()
         return found
 
     def close(self) -> None:
-        """Stop the copy if it still runs (this process gave up on its result)."""
-        if self._status is None:
-            assert self._pid is not None
+        """Stop the copy if it has not given its result (this process gave up on it)."""
+        if self._ready is None and self._pid is not None:
             with contextlib.suppress(OSError):
                 os.kill(self._pid, signal.SIGKILL)
-            self.done()
+            self._close_pipe()
+            self._ready = False
         self._out.close()
+        self._let_be()
+
+    def _let_be(self) -> None:
+        """Leave the copy to end on its own: it is reaped once it has (here or later)."""
+        if self._pid is not None:
+            _UNREAPED.append(self._pid)
+            self._pid = None
+            _reap_finished()
+
+    def _close_pipe(self) -> None:
+        if self._said >= 0:
+            with contextlib.suppress(OSError):
+                os.close(self._said)
+            self._said = -1
+
+
+#: Copies that gave their result (or were stopped) and may not have ended yet.
+_UNREAPED: list[int] = []
+
+
+def _reap_finished() -> None:
+    """Reap the copies that have ended (a long-lived process keeps no zombies)."""
+    for pid in list(_UNREAPED):
+        try:
+            reaped, _status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:  # reaped elsewhere
+            reaped = pid
+        if reaped:
+            _UNREAPED.remove(pid)
 
 
 def worth_a_fork() -> bool:
