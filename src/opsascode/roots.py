@@ -9,6 +9,7 @@ the program is loaded.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,13 +47,27 @@ def branch_named(root: Path) -> str:
     """The ``default_branch`` that ``opsascode.yaml`` in ``root`` names, read without
     the record model; "main" when it names none or does not read. Only a guess, to
     start early: the settings are validated later, and a wrong guess costs a second
-    read of the history."""
+    read of the history. A plain ``default_branch: NAME`` line is read as it is (git
+    starts before the YAML library is loaded); anything else, with that library."""
+    try:
+        text = (root / SETTINGS_FILE).read_bytes()
+    except OSError:
+        return "main"
+    plain: list[bytes] = _PLAIN_BRANCH.findall(text)
+    if len(plain) == 1 and text.count(b"default_branch") == 1:
+        return plain[0].decode()
+    if b"default_branch" not in text:
+        return "main"
     import yaml
 
     try:
-        data = yaml.load((root / SETTINGS_FILE).read_bytes(),
-                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except (OSError, ValueError, RecursionError, yaml.YAMLError):
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except (ValueError, RecursionError, yaml.YAMLError):
         return "main"
     name = data.get("default_branch") if isinstance(data, dict) else None
     return name if isinstance(name, str) and name else "main"
+
+
+#: A top-level ``default_branch: NAME`` line (a branch name: no spaces, quotes, ``#``).
+_PLAIN_BRANCH = re.compile(rb"^default_branch:[ \t]+([A-Za-z0-9._/-]+)[ \t]*(?:#[^\n]*)?\r?$",
+                           re.MULTILINE)

@@ -13,14 +13,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
-from opsascode.cache import ParseCache
 from opsascode.git import GitRepo, LogPass
-from opsascode.parallel import ParseAhead
 from opsascode.roots import Options, branch_named, cache_enabled, find_root
 
 if TYPE_CHECKING:
     from opsascode.approvals.github import MergedPulls
     from opsascode.audit import AuditReport
+    from opsascode.cache import ParseCache
+    from opsascode.parallel import ParseAhead
 
 
 class Started(NamedTuple):
@@ -42,11 +42,20 @@ class Started(NamedTuple):
 
 def start(options: Options) -> Started:
     """Find the repository, start the one ``git log`` pass of its default branch and
-    a worker that parses the files of its tip (it waits for git, at a low priority)."""
+    a worker that parses the files of its tip (it waits for git, at a low priority).
+    git starts first: it finds its repository from the operations repository's root,
+    and its paths are from the top of it, wherever it runs."""
     root = find_root(options.directory)
-    git = GitRepo(root)
-    git.require_at_top()
-    log = LogPass(git.top, branch_named(root))
+    log = LogPass(root, branch_named(root))
+    try:
+        git = GitRepo(root)
+        git.require_at_top()
+    except BaseException:
+        log.close()
+        raise
+    from opsascode.cache import ParseCache
+    from opsascode.parallel import ParseAhead
+
     cache = ParseCache(git.git_dir) if cache_enabled(options) else None
     return Started(root, git, cache, log, ParseAhead(git.top, log.rev, cache))
 
