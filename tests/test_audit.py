@@ -197,11 +197,16 @@ def busy_history(repo: Path) -> None:
     commit_on(repo, "mallory", "let me approve", "2026-12-10T10:00:00+01:00")
 
 
-@pytest.mark.parametrize("copy_fails", [False, True])
+@pytest.mark.parametrize(("copy_fails", "worker_late"),
+                         [(False, False), (True, False), (False, True)])
 def test_merges_judged_on_two_cores_give_the_same_audit(
-        repo: Path, monkeypatch: pytest.MonkeyPatch, copy_fails: bool) -> None:
+        repo: Path, monkeypatch: pytest.MonkeyPatch, copy_fails: bool,
+        worker_late: bool) -> None:
     busy_history(repo)
     sequential = {fmt: run(repo, fmt=fmt) for fmt in ("json", "text")}
+    # The parse-ahead worker done, or still at work (direct pushes are then looked
+    # for before the copy is made).
+    monkeypatch.setattr(parallel.ParseAhead, "finished", lambda _self: not worker_late)
     made: list[int] = []
 
     class Counted(parallel.Forked[Any]):

@@ -118,6 +118,9 @@ MIN_SPLIT = 8
 #: The merges this process keeps beyond half: it also looks for direct pushes, and the
 #: copy's first full load, of a later revision, is the larger.
 _SPLIT_BIAS = 4
+#: And these more when it has looked for the direct pushes before the copy is made
+#: (while the parse-ahead worker finished): that search is worth about two merges.
+_PUSHES_BIAS = 4
 
 
 def _worth_a_split(merges: list[HistoryCommit]) -> bool:
@@ -230,7 +233,12 @@ class Auditor:
         change requests they brought) by a forked copy of this process, the others
         here; the copy's part comes back as plain data. Each process loads the
         revisions of its own merges, starting with one full load."""
-        cut = (len(merges) + _SPLIT_BIAS) // 2
+        ahead = self.judge.loader.ahead
+        if ahead is not None and not ahead.finished():
+            # The loads wait for the parse-ahead worker: meanwhile, this process looks
+            # for the direct pushes, and those that changed rules.
+            self._pushed_rules()
+        cut = (len(merges) + _SPLIT_BIAS + (0 if self._rules is None else _PUSHES_BIAS)) // 2
         mine, theirs = merges[:cut], merges[cut:]
         later = {m.sha for m in theirs}
         their_ids = {i for i in ids if self._firsts[i].commit.sha in later}
