@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
+from opsascode import lifetime
 from opsascode.asset_history import AssetHistory, asset_history
 from opsascode.audit_findings import (
     TEAM_TEXT,
@@ -440,4 +441,6 @@ def run_audit(git: GitRepo, loader: Loader, since: date | None, until: date | No
     (days, included; None: from the start of the history, up to now). ``log``: the
     history pass, when the caller started it early; ``reviews``: judge merges by their
     pull requests' GitHub reviews instead of git-native approvals."""
-    return Auditor(git, loader, since, until, now, log, reviews).report(asset, replay)
+    auditor = Auditor(git, loader, since, until, now, log, reviews)
+    lifetime.keep(auditor)  # its history, loads and verdicts: freed by the process's end
+    return auditor.report(asset, replay)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
-from opsascode import __version__, error_handler
+from opsascode import __version__, error_handler, lifetime
 from opsascode.roots import Options
 
 
@@ -257,9 +257,11 @@ def run() -> None:
 
     A command is a short-lived process whose data holds no reference cycles, so the
     cyclic garbage collector stays off (it would scan millions of parsed objects
-    again and again), and the interpreter's teardown of those objects is skipped.
+    again and again), and the interpreter's teardown of those objects is skipped, as
+    is freeing them one by one before that (:mod:`opsascode.lifetime`).
     """
     gc.disable()
+    lifetime.process_ends_with_exit()
     code = main()
     try:
         sys.stdout.flush()

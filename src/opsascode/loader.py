@@ -19,8 +19,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from opsascode import lifetime, yamlio
 from opsascode import problems as P
-from opsascode import yamlio
 from opsascode.cache import ParseCache
 from opsascode.gcpause import gc_paused
 from opsascode.git import SYMLINK_MODE, TreeEntry
@@ -82,6 +82,7 @@ class Loader:
             repo.snapshot = snapshot
             repo.has_links = any(mode == SYMLINK_MODE for path, (mode, _blob) in snapshot.items()
                                  if path in repo.blobs)
+        lifetime.keep(repo)  # a command's records: freed by its process's end
         return repo
 
     def derive(self, base: Repository, tree: GitTree) -> Repository:
@@ -176,6 +177,7 @@ class Loader:
             repo._like = (base, frozenset(
                 type(record) for result in [*before, *(r for _s, r in fresh.values())]
                 if result is not None for _loc, record in result.records))
+        lifetime.keep(repo)
         return repo
 
     def _placed(self, path: str, result: FileResult) -> tuple[_Pairs, _Origins]:

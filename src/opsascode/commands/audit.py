@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
+from opsascode import lifetime
 from opsascode.git import GitRepo, LogPass
 from opsascode.roots import Options, branch_named, cache_enabled, find_root
 
@@ -70,6 +71,7 @@ def build_audit(options: Options, since: date | None, until: date | None,
     from opsascode.loader import Loader
 
     started = started or start(options)
+    lifetime.keep(started)  # the history read and the worker's results
     try:
         loader = Loader(started.cache)
         # The revisions the merges' replays load share most of their files with the tip.

@@ -1,0 +1,26 @@
+"""What a command builds lives until its process ends.
+
+The command line is a short-lived process that ends with ``os._exit``, skipping the
+interpreter's teardown. The large graphs of objects a command builds (a history of
+ten thousand commits, thousands of loaded records) would still be freed object by
+object as the functions holding them return, just before the process ends: 12 ms of a
+10,000-commit audit. :func:`keep` holds them until then, in that process only; in any
+other (the tests, a program using opsascode as a library) it does nothing.
+"""
+
+from __future__ import annotations
+
+_kept: list[object] = []
+_ends_with_exit = False
+
+
+def process_ends_with_exit() -> None:
+    """Say that this process ends with ``os._exit`` (the command line's entry point)."""
+    global _ends_with_exit
+    _ends_with_exit = True
+
+
+def keep(*objects: object) -> None:
+    """Hold ``objects`` until the process ends, when it ends with ``os._exit``."""
+    if _ends_with_exit:
+        _kept.extend(objects)

@@ -1,0 +1,36 @@
+"""What a command builds is held until its process ends, in the command line only."""
+
+from __future__ import annotations
+
+import pytest
+
+from opsascode import lifetime
+
+
+def test_objects_are_kept_only_in_a_process_that_ends_with_exit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lifetime, "_kept", [])
+    monkeypatch.setattr(lifetime, "_ends_with_exit", False)
+    built = object()
+    lifetime.keep(built)
+    assert lifetime._kept == []  # a library's caller frees what it no longer holds
+    lifetime.process_ends_with_exit()
+    lifetime.keep(built)
+    assert lifetime._kept == [built]
+
+
+def test_the_command_line_says_its_process_ends_with_exit() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys\n"
+             "from opsascode import cli, lifetime\n"
+             "sys.argv = ['opsascode', '--version']\n"
+             "try:\n"
+             "    cli.run()\n"
+             "except SystemExit:\n"
+             "    pass\n")
+    # --version exits through argparse (SystemExit), after run() has said so.
+    out = subprocess.run([sys.executable, "-c", probe + "print(lifetime._ends_with_exit)\n"],
+                         capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "True"
