@@ -486,3 +486,23 @@ def test_answers_from_another_process_spare_loading_the_holidays_library() -> No
     assert out == ["False", "True False", "True"]
     assert answers([("DE", "BE"), ("XX", None)]) == {
         ("DE", "BE"): None, ("XX", None): holiday_error("XX", None)}
+
+
+def test_a_calendar_record_is_put_to_work_once(tmp_path: Path) -> None:
+    """Revisions that share a calendar record (loaded one after the other) share its
+    working calendar, rules and days worked out once; another record gets its own."""
+    write(tmp_path, MINIMAL)
+    write(tmp_path, {"policies/calendars.yaml": (
+        "- id: business\n  kind: calendar\n  timezone: Europe/Berlin\n"
+        "  maintenance:\n    - name: sunday\n      start: 2026-01-04T02:00:00+01:00\n"
+        "      duration: 2h\n      rrule: FREQ=WEEKLY;BYDAY=SU\n")})
+    first = load(WorkingTree(tmp_path))
+    again = load(WorkingTree(tmp_path))
+    assert first.problems == [] and calendar_for(first).record is not None
+    assert calendar_for(first) is calendar_for(first)
+    assert calendar_for(again) is not calendar_for(first)  # another record, equal or not
+    assert calendar_for(again).occurrences(calendar_for(again).maintenance[0],
+                                           datetime(2026, 11, 1, tzinfo=UTC),
+                                           datetime(2026, 11, 9, tzinfo=UTC)) == [
+        (datetime(2026, 11, 1, 1, 0, tzinfo=UTC), datetime(2026, 11, 1, 3, 0, tzinfo=UTC)),
+        (datetime(2026, 11, 8, 1, 0, tzinfo=UTC), datetime(2026, 11, 8, 3, 0, tzinfo=UTC))]

@@ -325,8 +325,25 @@ def calendar_for(repo: Repository, calendar_id: str | None = None) -> BusinessCa
             hint = f" (did you mean {close[0]!r}?)" if close else ""
             raise UsageError(f"{calendar_id!r} is not a calendar id{hint}; calendars are: "
                              f"{', '.join(known) or 'none'}")
-        return BusinessCalendar(chosen)
+        return _working(chosen)
     by_id = {c.id: c for c in calendars}
     with_hours = [c for c in calendars if c.business_hours is not None]
     candidates = with_hours or calendars
-    return BusinessCalendar(by_id.get("business", candidates[0] if candidates else None))
+    return _working(by_id.get("business", candidates[0] if candidates else None))
+
+
+def _working(record: Calendar | None) -> BusinessCalendar:
+    """The calendar put to work, once per record (revisions loaded one after the other
+    share the records of the files that did not change: the audit's replay of the gate
+    asks for the same calendar at every merge, and its rules and days are worked out
+    once)."""
+    found = _WORKING.get(id(record))
+    if found is None or found[0] is not record:
+        if len(_WORKING) >= 64:
+            _WORKING.clear()
+        found = _WORKING[id(record)] = (record, BusinessCalendar(record))
+    return found[1]
+
+
+#: id(record) -> (record, its calendar); the record is held, so its id stays its own.
+_WORKING: dict[int, tuple[Calendar | None, BusinessCalendar]] = {}
