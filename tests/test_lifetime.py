@@ -34,3 +34,29 @@ def test_the_command_line_says_its_process_ends_with_exit() -> None:
     out = subprocess.run([sys.executable, "-c", probe + "print(lifetime._ends_with_exit)\n"],
                          capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "True"
+
+
+def test_a_kept_git_process_is_waited_for_unless_the_process_ends_with_exit(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from opsascode import git
+
+    class Kept:
+        def __init__(self) -> None:
+            self.stdin, self.stdout = io.BytesIO(), io.BytesIO()
+            self.waited = False
+
+        def wait(self, timeout: float | None = None) -> int:
+            self.waited = True
+            return 0
+
+    monkeypatch.setattr(lifetime, "_ends_with_exit", False)
+    kept = Kept()
+    git._stop(kept)  # type: ignore[arg-type]
+    assert kept.stdin.closed and kept.stdout.closed and kept.waited
+    lifetime.process_ends_with_exit()
+    assert lifetime.ends_with_exit()
+    kept = Kept()
+    git._stop(kept)  # type: ignore[arg-type]
+    assert kept.stdin.closed and kept.stdout.closed and not kept.waited

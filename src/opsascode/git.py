@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+from opsascode import lifetime
 from opsascode.errors import FatalError
 from opsascode.roots import SETTINGS_FILE
 
@@ -672,10 +673,13 @@ def _write_ids(stream: Any, ids: list[str]) -> None:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
-    """End a kept ``git cat-file --batch``: closing its input ends it."""
+    """End a kept ``git cat-file --batch``: closing its input ends it (in a process
+    about to end itself, git is left to end on its own, not waited for)."""
     for stream in (process.stdin, process.stdout):
         if stream is not None:
             stream.close()
+    if lifetime.ends_with_exit():
+        return
     try:
         process.wait(timeout=5)
     except subprocess.TimeoutExpired:

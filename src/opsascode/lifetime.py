@@ -5,7 +5,8 @@ interpreter's teardown. The large graphs of objects a command builds (a history 
 ten thousand commits, thousands of loaded records) would still be freed object by
 object as the functions holding them return, just before the process ends: 12 ms of a
 10,000-commit audit. :func:`keep` holds them until then, in that process only; in any
-other (the tests, a program using opsascode as a library) it does nothing.
+other (the tests, a program using opsascode as a library) it does nothing. Likewise,
+the git processes such a process keeps are told to stop, and not waited for.
 """
 
 from __future__ import annotations
@@ -18,6 +19,11 @@ def process_ends_with_exit() -> None:
     """Say that this process ends with ``os._exit`` (the command line's entry point)."""
     global _ends_with_exit
     _ends_with_exit = True
+
+
+def ends_with_exit() -> bool:
+    """Whether this process ends with ``os._exit`` (the command line's)."""
+    return _ends_with_exit
 
 
 def keep(*objects: object) -> None:
