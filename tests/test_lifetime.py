@@ -57,6 +57,25 @@ def test_a_kept_git_process_is_waited_for_unless_the_process_ends_with_exit(
     assert kept.stdin.closed and kept.stdout.closed and kept.waited
     lifetime.process_ends_with_exit()
     assert lifetime.ends_with_exit()
+    monkeypatch.setattr(lifetime, "_last_things", [])
     kept = Kept()
     git._stop(kept)  # type: ignore[arg-type]
     assert kept.stdin.closed and kept.stdout.closed and not kept.waited
+    lifetime.end()  # waited for at the very end, so its time is counted
+    assert kept.waited
+
+
+def test_forked_copies_are_reaped_when_the_command_ends(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+
+    from opsascode import parallel
+
+    monkeypatch.setattr(lifetime, "_last_things", [])
+    copy = parallel.Forked(lambda: os.getpid())
+    pid = copy.result()
+    assert pid is not None
+    lifetime.end()
+    assert pid not in parallel._UNREAPED
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)

@@ -268,4 +268,5 @@ def run() -> None:
         sys.stderr.flush()
     except (BrokenPipeError, ValueError):
         pass  # the reader went away (`| head`): nothing more to say
+    lifetime.end()
     os._exit(code)

@@ -674,11 +674,12 @@ def _write_ids(stream: Any, ids: list[str]) -> None:
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
     """End a kept ``git cat-file --batch``: closing its input ends it (in a process
-    about to end itself, git is left to end on its own, not waited for)."""
+    about to end itself, git is waited for only at its very end)."""
     for stream in (process.stdin, process.stdout):
         if stream is not None:
             stream.close()
     if lifetime.ends_with_exit():
+        lifetime.before_exit(process.wait)
         return
     try:
         process.wait(timeout=5)

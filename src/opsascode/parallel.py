@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from opsascode import countries, yamlio
+from opsascode import countries, lifetime, yamlio
 from opsascode.countries import Place
 
 if TYPE_CHECKING:
@@ -310,11 +310,13 @@ class Forked(Generic[T]):
         self._let_be()
 
     def _let_be(self) -> None:
-        """Leave the copy to end on its own: it is reaped once it has (here or later)."""
+        """Leave the copy to end on its own: it is reaped once it has (here, later, or
+        when the command ends)."""
         if self._pid is not None:
             _UNREAPED.append(self._pid)
             self._pid = None
             _reap_finished()
+            lifetime.before_exit(_reap_all)
 
     def _close_pipe(self) -> None:
         if self._said >= 0:
@@ -325,6 +327,14 @@ class Forked(Generic[T]):
 
 #: Copies that gave their result (or were stopped) and may not have ended yet.
 _UNREAPED: list[int] = []
+
+
+def _reap_all() -> None:
+    """Wait for the copies still ending, and reap them."""
+    for pid in list(_UNREAPED):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+        _UNREAPED.remove(pid)
 
 
 def _reap_finished() -> None:
