@@ -425,8 +425,6 @@ def test_calendar_for_falls_back_to_any_calendar_then_24x7(tmp_path: Path) -> No
 def test_one_country_is_loaded_not_all_of_them() -> None:
     """The holidays library would import all ~280 countries to hand out one; ours
     loads the one asked for, and gives the same days as the library's usual path."""
-    import subprocess
-    import sys
 
     probe = (
         "import sys\n"
@@ -438,8 +436,7 @@ def test_one_country_is_loaded_not_all_of_them() -> None:
         "assert holiday_error('DE', 'BE') is None and holiday_error('DE', 'XX')\n"
         "print(sorted(m for m in sys.modules if m.startswith('holidays.countries.')))\n"
         "print(sorted(str(d) for d in days[date(2026, 1, 1):date(2027, 1, 1)]))\n")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
+    out = fresh_python(probe)
     assert out[0] == "['holidays.countries.germany']"
     import holidays
 
@@ -465,8 +462,6 @@ def test_which_calendars_ask_the_holidays_library() -> None:
 def test_answers_from_another_process_spare_loading_the_holidays_library() -> None:
     """The audit's worker asks the library; this process remembers its answers and
     builds calendars without loading it (until a day's holidays are looked up)."""
-    import subprocess
-    import sys
 
     probe = (
         "import sys\n"
@@ -481,9 +476,7 @@ def test_answers_from_another_process_spare_loading_the_holidays_library() -> No
         "print('holidays' in sys.modules)\n"
         "print(cal.is_holiday(date(2026, 10, 3)), cal.is_holiday(date(2026, 10, 5)))\n"
         "print('holidays' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         check=True).stdout.splitlines()
-    assert out == ["False", "True False", "True"]
+    assert fresh_python(probe) == ["False", "True False", "True"]
     assert answers([("DE", "BE"), ("XX", None)]) == {
         ("DE", "BE"): None, ("XX", None): holiday_error("XX", None)}
 
@@ -506,3 +499,12 @@ def test_a_calendar_record_is_put_to_work_once(tmp_path: Path) -> None:
                                            datetime(2026, 11, 9, tzinfo=UTC)) == [
         (datetime(2026, 11, 1, 1, 0, tzinfo=UTC), datetime(2026, 11, 1, 3, 0, tzinfo=UTC)),
         (datetime(2026, 11, 8, 1, 0, tzinfo=UTC), datetime(2026, 11, 8, 3, 0, tzinfo=UTC))]
+
+
+def fresh_python(code: str) -> list[str]:
+    """The lines ``code`` prints in a new interpreter (what it imports is its own)."""
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.splitlines()
