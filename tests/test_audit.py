@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from opsascode import audit as audit_module
-from opsascode import parallel
+from opsascode import parallel, parseahead
 from opsascode.commands.audit import audit
 from opsascode.workspace import Options
 from testing import estate
@@ -158,7 +158,7 @@ def test_the_worker_on_the_second_core_changes_nothing(repo: Path,
     low_merged(repo, extra={"inventory/extra.yaml": "- id: x\n  kind: bad\n"})
     edit(repo, "inventory/assets.yaml", 'version: "12"', 'version: "13"')
     commit_on(repo, "mallory", "quick fix", "2026-11-23T10:00:00+01:00")
-    monkeypatch.setattr("opsascode.parallel.AHEAD_WAIT", 60.0)
+    monkeypatch.setattr("opsascode.parseahead.AHEAD_WAIT", 60.0)
     parsed_here: list[int] = []
     parse_many = parallel.parse_many
 
@@ -206,7 +206,7 @@ def test_merges_judged_on_two_cores_give_the_same_audit(
     sequential = {fmt: run(repo, fmt=fmt) for fmt in ("json", "text")}
     # The parse-ahead worker done, or still at work (direct pushes are then looked
     # for before the copy is made).
-    monkeypatch.setattr(parallel.ParseAhead, "finished", lambda _self: not worker_late)
+    monkeypatch.setattr(parseahead.ParseAhead, "finished", lambda _self: not worker_late)
     made: list[int] = []
 
     class Counted(parallel.Forked[Any]):

@@ -259,12 +259,12 @@ def test_the_tip_is_taken_as_the_parse_ahead_worker_listed_it(
         messy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The worker lists the tip with git; the history takes that listing (the same
     files it would rebuild from every commit) instead of rebuilding it."""
-    from opsascode import parallel
+    from opsascode import parseahead
 
-    monkeypatch.setattr(parallel, "AHEAD_WAIT", 60.0)
+    monkeypatch.setattr(parseahead, "AHEAD_WAIT", 60.0)
     rebuilt = history_of(messy)
     tip = rebuilt.line.tip.sha
-    ahead = parallel.ParseAhead(messy, "main")
+    ahead = parseahead.ParseAhead(messy, "main")
     ahead.results(wait=True)  # waits for the worker
     history = history_of(messy)
     history.reader.ahead = ahead

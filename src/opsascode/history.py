@@ -33,7 +33,7 @@ from opsascode.git import GONE_MODE, SYMLINK_MODE, GitRepo, HistoryCommit, TreeE
 from opsascode.tree import SETTINGS_FILE, GitTree, SourceFile, Tree, is_loaded
 
 if TYPE_CHECKING:
-    from opsascode.parallel import ParseAhead
+    from opsascode.parseahead import ParseAhead
 
 #: The records of one file by id, as parsed (plain data).
 Records = dict[str, dict[str, Any]]

@@ -24,7 +24,8 @@ from opsascode import problems as P
 from opsascode.cache import ParseCache
 from opsascode.gcpause import gc_paused
 from opsascode.git import SYMLINK_MODE, TreeEntry
-from opsascode.parallel import MIN_FILES, ParseAhead, Parsed, parse_many, parse_one
+from opsascode.parallel import MIN_FILES, Parsed, parse_many, parse_one
+from opsascode.parseahead import ParseAhead
 from opsascode.problems import Loc
 from opsascode.records import Record, record_adapter, records_adapter
 from opsascode.records.settings import Settings

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from opsascode.approvals.github import MergedPulls
     from opsascode.audit import AuditReport
     from opsascode.cache import ParseCache
-    from opsascode.parallel import ParseAhead
+    from opsascode.parseahead import ParseAhead
 
 
 class Started(NamedTuple):
@@ -55,7 +55,7 @@ def start(options: Options) -> Started:
         log.close()
         raise
     from opsascode.cache import ParseCache
-    from opsascode.parallel import ParseAhead
+    from opsascode.parseahead import ParseAhead
 
     cache = ParseCache(git.git_dir) if cache_enabled(options) else None
     return Started(root, git, cache, log, ParseAhead(git.top, log.rev, cache))
