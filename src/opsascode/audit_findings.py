@@ -98,7 +98,7 @@ class Guard:
         changes is judged once by the usual rules; only the others are then matched
         against the extra protected paths of the policy in force at each commit."""
         line, usual, records, always = self.line, self._usual, self.records, self._always
-        wanted = {line.index(c.sha) for c in commits if not c.is_merge}
+        wanted = set(line.positions(c for c in commits if len(c.parents) < 2))
         if not wanted:
             return
         hits: dict[int, list[str]] = {}

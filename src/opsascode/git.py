@@ -636,7 +636,9 @@ def _parse_pass(text: str) -> list[HistoryCommit]:
             while at < end and tokens[at][:1] == ":":
                 at += 2
         commit = new(HistoryCommit)
-        commit.sha, commit.parents = head[1:], tuple(tokens[first - 8].split())
+        parents = tokens[first - 8]  # one id, mostly: no need to split it
+        commit.sha = head[1:]
+        commit.parents = (parents,) if len(parents) in (40, 64) else tuple(parents.split())
         (commit.author_name, commit.author_email, commit.committer_name,
          commit.committer_email, commit._authored, commit._committed,
          commit.subject) = tokens[first - 7:first]
