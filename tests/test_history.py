@@ -277,3 +277,4 @@ def test_the_tip_is_taken_as_the_parse_ahead_worker_listed_it(
     moved = history_of(messy)
     moved.reader.tip = (older, {"x": ("100644", "0" * 40)})
     assert moved.tree(tip) == ls_tree(messy, tip)
+    ahead.close()

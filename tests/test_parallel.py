@@ -71,3 +71,37 @@ def test_a_copy_that_gave_its_result_is_reaped_once_it_has_ended() -> None:
     assert pid not in parallel._UNREAPED
     with pytest.raises(ChildProcessError):  # no zombie left behind
         os.waitpid(pid, os.WNOHANG)
+
+
+def test_a_copys_second_job_comes_back_on_its_own() -> None:
+    """``then`` runs in the copy after the result is handed over: the result does not
+    wait for it, and it comes back when done; a failing or unwanted one costs nothing."""
+    def slowly() -> str:
+        time.sleep(1.0)
+        return "then"
+
+    began = time.monotonic()
+    copy = parallel.Forked(lambda: "first", then=slowly)
+    assert copy.result() == "first"
+    assert time.monotonic() - began < 0.9  # not held back by the second job
+    assert copy.later(0.0) is None  # not yet
+    assert copy.later(30.0) == "then"
+    assert copy.later(0.0) is None  # taken once
+    copy.close()
+
+    def fails() -> str:
+        raise RuntimeError("the second job fails")
+
+    failed = parallel.Forked(lambda: 1, then=fails)
+    assert failed.result() == 1 and failed.later(30.0) is None
+    failed.close()
+
+    def forever() -> None:
+        time.sleep(60)
+
+    began = time.monotonic()
+    stopped = parallel.Forked(lambda: 2, then=forever)
+    assert stopped.result() == 2
+    stopped.close()  # the copy is stopped in its second job, not waited for
+    assert stopped.later(0.0) is None
+    assert time.monotonic() - began < 10

@@ -4,7 +4,9 @@ the audit's process gets when it is slow, fails or cannot start."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +22,22 @@ YAML = {
     "inventory/latin1.yaml": b"name: caf\xe9\n",
     "docs/readme.md": "# not YAML\n",
 }
+
+
+@pytest.fixture(autouse=True)
+def closed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every worker a test starts is closed after it (its files and pipe with it)."""
+    made: list[parseahead.ParseAhead] = []
+    start = parseahead.ParseAhead.__init__
+
+    def init(self: parseahead.ParseAhead, *args: Any) -> None:
+        start(self, *args)
+        made.append(self)
+
+    monkeypatch.setattr(parseahead.ParseAhead, "__init__", init)
+    yield
+    for ahead in made:
+        ahead.close()
 
 
 @pytest.fixture
@@ -72,6 +90,8 @@ def test_a_parse_ahead_answers_for_the_holidays_of_the_tip_calendars(
     monkeypatch.setattr(countries, "_KNOWN", {})
     ahead = parseahead.ParseAhead(root, "main")
     assert len(finished(ahead, monkeypatch, {blob(root, "policies/cal.yaml")})) == 1
+    assert ahead.holidays(wait=True)  # its second job, handed over on its own
+    assert not ahead.holidays(wait=True)  # once
     assert set(countries._KNOWN) == {("DE", None), ("DE", "ZZ"), ("XX", None)}
     assert countries._KNOWN[("DE", None)] is None
     assert "not a subdivision of DE" in (countries._KNOWN[("DE", "ZZ")] or "")

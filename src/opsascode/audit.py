@@ -216,6 +216,7 @@ class Auditor:
             part = self._split(merges, ids)
         else:
             self.judge.prepare(merges, self.settings.folders.all())
+            self._holidays_ahead()
             verdicts = [self.judge.verdict(m) for m in merges]
             part = self._part(verdicts, ids)
             if replay is not None:
@@ -249,6 +250,7 @@ class Auditor:
         # What the parse-ahead worker found is taken before the copy is made.
         self.judge.loader.take_ahead()
         self.history.reader.take_ahead()
+        self._holidays_ahead()
 
         def let_go() -> None:
             self.git.let_go()
@@ -271,6 +273,13 @@ class Auditor:
         finally:
             other.close()
         return part.then(judge_theirs() if found is None else found)  # None: the copy failed
+
+    def _holidays_ahead(self) -> None:
+        """Take what the parse-ahead worker's last job found (whether the holidays
+        library knows the countries of the tip's calendars): the replays' validation
+        asks it, and the library is then not loaded here."""
+        if self.judge.loader.ahead is not None:
+            self.judge.loader.ahead.holidays(wait=True)
 
     def _part(self, verdicts: list[MergeVerdict], ids: set[str]) -> MergesPart:
         """What ``verdicts`` and the timelines of ``ids`` add to the report."""

@@ -17,6 +17,7 @@ import pickle
 import select
 import signal
 import sys
+import time
 from collections.abc import Callable, Sequence
 from functools import partial
 from typing import Any, Generic, TypeVar
@@ -77,24 +78,30 @@ class Forked(Generic[T]):
     the copy could not be made or failed: the caller then does the work itself, and
     meets the same error, if any, where it would have.
 
-    The copy says on a pipe when its result is written: this process takes it then,
-    while the copy is still tearing down its memory (milliseconds, for a large one),
+    ``then``, if given, runs in the copy once the result is written, and its own result
+    comes back the same way (:meth:`later`): a second job that should not hold back
+    the first one's hand-over.
+
+    The copy says on a pipe when each result is written: this process takes it then,
+    while the copy goes on (or tears down its memory, milliseconds for a large one),
     and reaps it later."""
 
-    def __init__(self, work: Callable[[], T],
-                 before: Callable[[], object] | None = None) -> None:
+    def __init__(self, work: Callable[[], T], before: Callable[[], object] | None = None,
+                 then: Callable[[], object] | None = None) -> None:
         import tempfile
 
         _reap_finished()
         self._pid: int | None = None
-        self._ready: bool | None = None  # None: not known yet; False: no result
+        self._heard = b""  # what the copy said: "+" its result is written, "*" then's
+        self._ended = False  # nothing more will be said
+        self._stages = b"+*" if then is not None else b"+"
         self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result and close
+        self._then_out = tempfile.TemporaryFile() if then is not None else None  # noqa: SIM115
         self._said = -1
         try:
             self._said, said = os.pipe()
             pid = os.fork()
         except OSError:
-            self._ready = False
             self._close_pipe()
             return
         if pid == 0:  # the copy: never returns
@@ -106,6 +113,10 @@ class Forked(Generic[T]):
                 pickle.dump(work(), self._out, protocol=pickle.HIGHEST_PROTOCOL)
                 self._out.flush()
                 os.write(said, b"+")
+                if then is not None and self._then_out is not None:
+                    pickle.dump(then(), self._then_out, protocol=pickle.HIGHEST_PROTOCOL)
+                    self._then_out.flush()
+                    os.write(said, b"*")
                 code = 0
             finally:
                 os._exit(code)
@@ -115,36 +126,59 @@ class Forked(Generic[T]):
     def done(self, timeout: float | None = None) -> bool:
         """Whether the copy's result is written (or the copy ended without one),
         waiting ``timeout`` seconds at most (None: until then)."""
-        if self._ready is None:
-            if not select.select([self._said], [], [], timeout)[0]:
-                return False
-            try:
-                self._ready = os.read(self._said, 1) == b"+"
-            except OSError:
-                self._ready = False
-            self._close_pipe()
-        return True
+        return self._hear(b"+", timeout) or self._ended
 
     def result(self) -> T | None:
         """Wait for the copy's result, and take it (once)."""
         found: T | None = None
-        if self.done() and self._ready and not self._out.closed:
-            with contextlib.suppress(Exception):  # a copy that failed: None
-                self._out.seek(0)
-                found = pickle.load(self._out)  # this program's own copy: trusted
+        if self._hear(b"+", None) and not self._out.closed:
+            found = _load(self._out)
         self._out.close()
+        if self._then_out is None:
+            self._let_be()
+        return found
+
+    def later(self, timeout: float | None = 0.0) -> object | None:
+        """``then``'s result, once written (waiting ``timeout`` seconds at most; taken
+        once): None when there is none, or not yet."""
+        if self._then_out is None or not self._hear(b"*", timeout):
+            return None
+        found: object = _load(self._then_out)
+        self._then_out.close()
+        self._then_out = None
         self._let_be()
         return found
 
     def close(self) -> None:
-        """Stop the copy if it has not given its result (this process gave up on it)."""
-        if self._ready is None and self._pid is not None:
+        """Stop the copy if it has not given every result (this process gave up on
+        them)."""
+        if self._pid is not None and not self._ended and not all(
+                stage in self._heard for stage in self._stages):
             with contextlib.suppress(OSError):
                 os.kill(self._pid, signal.SIGKILL)
-            self._close_pipe()
-            self._ready = False
+        self._close_pipe()
         self._out.close()
+        if self._then_out is not None:
+            self._then_out.close()
+            self._then_out = None
         self._let_be()
+
+    def _hear(self, stage: bytes, timeout: float | None) -> bool:
+        """Whether the copy said ``stage`` (its result written), listening ``timeout``
+        seconds at most (None: until it says so or ends)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while stage not in self._heard and not self._ended:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not select.select([self._said], [], [], left)[0]:
+                return False
+            try:
+                said = os.read(self._said, 2)
+            except OSError:
+                said = b""
+            self._heard += said
+            if not said or all(s in self._heard for s in self._stages):
+                self._close_pipe()  # it ended, or said all it has to say
+        return stage in self._heard
 
     def _let_be(self) -> None:
         """Leave the copy to end on its own: it is reaped once it has (here, later, or
@@ -156,6 +190,8 @@ class Forked(Generic[T]):
             lifetime.before_exit(_reap_all)
 
     def _close_pipe(self) -> None:
+        """Stop listening (nothing more will be heard)."""
+        self._ended = True
         if self._said >= 0:
             with contextlib.suppress(OSError):
                 os.close(self._said)
@@ -164,6 +200,15 @@ class Forked(Generic[T]):
 
 #: Copies that gave their result (or were stopped) and may not have ended yet.
 _UNREAPED: list[int] = []
+
+
+def _load(file: Any) -> Any:
+    """A copy's pickled result (this program's own copy: trusted); None when it
+    cannot be read (a copy that failed)."""
+    with contextlib.suppress(Exception):
+        file.seek(0)
+        return pickle.load(file)
+    return None
 
 
 def _reap_all() -> None:

@@ -41,8 +41,9 @@ class ParseAhead:
     usual, so a worker that fails, or never starts, only costs the time it would have
     saved. The files' text comes back too (:meth:`texts`): what reads blobs need not
     ask git again; and the revision's files as git lists them (:meth:`tip`): the
-    audit's history need not rebuild them from every commit. So does what the
-    holidays library says of the revision's calendars (:mod:`opsascode.countries`).
+    audit's history need not rebuild them from every commit. Then, as a job of its
+    own handed over when done (:meth:`holidays`), the worker asks the holidays library
+    about the revision's calendars (:mod:`opsascode.countries`).
     """
 
     def __init__(self, top: Path, rev: str, cache: ParseCache | None = None) -> None:
@@ -50,7 +51,8 @@ class ParseAhead:
         self._waited = False
         # Last in line for the CPU: git's history pass and this process's start-up
         # come first (a load never waits long for this worker).
-        self._worker = (Forked(partial(_parse_revision, top, rev, cache), partial(os.nice, 19))
+        job = _Job(top, rev, cache)
+        self._worker = (Forked(job.files, partial(os.nice, 19), then=job.holidays)
                         if worth_a_fork() else None)
 
     def results(self, *, wait: bool) -> dict[str, Parsed]:
@@ -99,9 +101,17 @@ class ParseAhead:
             if self._worker is not None and not self._worker.done(timeout):
                 return None
             found = self._worker.result() if self._worker is not None else None
-            self._found = found or _Found({}, {}, {}, None)
-            countries.remember(self._found.holidays)
+            self._found = found or _Found({}, {}, None)
         return self._found
+
+    def holidays(self, *, wait: bool) -> bool:
+        """Take what the holidays library told the worker of the revision's calendars
+        (its last job; :func:`opsascode.countries.remember`), waiting up to
+        :data:`AHEAD_WAIT` seconds with ``wait``; whether it has."""
+        found = self._worker.later(AHEAD_WAIT if wait else 0.0) if self._worker else None
+        if isinstance(found, dict):
+            countries.remember(found)
+        return found is not None
 
 
 @dataclass
@@ -110,16 +120,30 @@ class _Found:
 
     parsed: dict[str, Parsed]
     texts: dict[str, bytes]
-    #: What the holidays library says of the countries of the revision's calendars.
-    holidays: dict[Place, str | None]
     #: The revision's commit and its files.
     tip: tuple[str, dict[str, tuple[str, str]]] | None
 
 
+class _Job:
+    """The worker's two jobs, handed over one after the other: the revision's files,
+    then what the holidays library says of the calendars among them."""
+
+    def __init__(self, top: Path, rev: str, cache: ParseCache | None) -> None:
+        self.top, self.rev, self.cache = top, rev, cache
+        self._parsed: list[Parsed] = []
+
+    def files(self) -> _Found:
+        found = _parse_revision(self.top, self.rev, self.cache)
+        self._parsed = list(found.parsed.values())
+        return found
+
+    def holidays(self) -> dict[Place, str | None]:
+        return _holiday_answers(self._parsed)
+
+
 def _parse_revision(top: Path, rev: str, cache: ParseCache | None) -> _Found:
-    """The worker's job: every YAML blob of ``rev`` a loader may parse as it is, the
-    text of every YAML blob it read, whether the holidays library knows the countries
-    of the calendars among them, and the revision's files."""
+    """The worker's first job: every YAML blob of ``rev`` a loader may parse as it is,
+    the text of every YAML blob it read, and the revision's files."""
     import subprocess
 
     from opsascode.tree import check_content
@@ -147,7 +171,7 @@ def _parse_revision(top: Path, rev: str, cache: ParseCache | None) -> _Found:
         total += int(fields[3])
         paths[blob] = path
     if total > AHEAD_MAX_BYTES:
-        return _Found({}, {}, {}, (commit, files))
+        return _Found({}, {}, (commit, files))
     out = git("cat-file", "--batch", data="".join(f"{b}\n" for b in paths).encode())
     found: dict[str, Parsed] = {}
     texts: dict[str, bytes] = {}
@@ -163,7 +187,7 @@ def _parse_revision(top: Path, rev: str, cache: ParseCache | None) -> _Found:
         at = end + 1 + size + 1
         if b"*" not in data and check_content(path, data) is None:
             found[blob] = parse_one(data, 0)
-    return _Found(found, texts, _holiday_answers(found.values()), (commit, files))
+    return _Found(found, texts, (commit, files))
 
 
 def _holiday_answers(parsed: Iterable[Parsed]) -> dict[Place, str | None]:
