@@ -4,8 +4,8 @@ merges, while a machine's second core is otherwise mostly idle.
 :func:`parse_many` parses many files in two halves: a forked worker parses one half
 while this process parses the other. :class:`Forked` runs any work in a forked copy
 of this process (:mod:`opsascode.parseahead` parses a revision's files in one
-started before they are needed). Results come back pickled (plain data, far cheaper to unpickle
-than to make again). Without ``fork`` (not on Linux), with one core, with
+started before they are needed). Results come back pickled (plain data, far cheaper
+to unpickle than to make again). Without ``fork`` (not on Linux), with one core, with
 ``OPSASCODE_WORKERS=1``, or for a handful of files, everything is done here, in order.
 """
 
@@ -97,11 +97,13 @@ class Forked(Generic[T]):
         self._stages = b"+*" if then is not None else b"+"
         self._out = tempfile.TemporaryFile()  # noqa: SIM115 - closed by result and close
         self._then_out = tempfile.TemporaryFile() if then is not None else None  # noqa: SIM115
-        self._said = -1
+        self._said = said = -1
         try:
             self._said, said = os.pipe()
             pid = os.fork()
         except OSError:
+            if said >= 0:
+                os.close(said)
             self._close_pipe()
             return
         if pid == 0:  # the copy: never returns
