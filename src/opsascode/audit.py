@@ -26,7 +26,6 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from opsascode import lifetime
-from opsascode.asset_history import AssetHistory, asset_history
 from opsascode.audit_findings import (
     TEAM_TEXT,
     Guard,
@@ -60,11 +59,12 @@ from opsascode.mergegate import MergeJudge, MergeVerdict
 from opsascode.parallel import Forked, worth_a_fork
 from opsascode.records import Change
 from opsascode.records.settings import Settings
-from opsascode.replay import Replay, replay_merges
 from opsascode.tree import SETTINGS_FILE, GitTree
 
 if TYPE_CHECKING:
     from opsascode.approvals.github import MergedPulls
+    from opsascode.asset_history import AssetHistory
+    from opsascode.replay import Replay
 
 
 @dataclass(frozen=True)
@@ -220,6 +220,8 @@ class Auditor:
             verdicts = [self.judge.verdict(m) for m in merges]
             part = self._part(verdicts, ids)
             if replay is not None:
+                from opsascode.replay import replay_merges  # --replay only
+
                 report.replay = replay_merges(self.judge, replay, verdicts)
         report.merges = part.rows
         report.notes += part.notes + self.judge.notes
@@ -419,6 +421,8 @@ class Auditor:
                         "merge" if merge.is_merge else "squash merge")
 
     def _asset(self, asset_id: str) -> AssetHistory:
+        from opsascode.asset_history import asset_history  # --asset only
+
         history = asset_history(asset_id, self.line, self.reader,
                                 (self.settings.folders.inventory,), self.change_versions,
                                 self.squashed)
