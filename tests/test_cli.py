@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from opsascode import cli
 from testing.repos import MINIMAL, commit_all, init_git, run_cli, write
 
 
@@ -62,3 +66,33 @@ def test_console_entry_exits_with_the_command_code(tmp_path: Path) -> None:
                              "validate"], capture_output=True, text=True, check=False)
     assert result.returncode == 1
     assert "unknown kind 'nope'" in result.stdout  # flushed before the fast exit
+
+
+# ------------------------------------------------ the parser, for one command
+
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["audit", "--format", "json"], "audit"),
+    (["-C", "validate", "plan"], "plan"),  # -C takes a value, even a command's name
+    (["--no-cache", "-Cdir", "kpi"], "kpi"),
+    (["--version"], None),
+    (["bogus", "validate"], None),  # not a command: the whole parser says so
+    (["-C"], None),
+    ([], None),
+])
+def test_the_command_is_found_after_the_global_options(argv: list[str],
+                                                       command: str | None) -> None:
+    assert cli._command_in(argv) == command
+
+
+@pytest.mark.parametrize("command", sorted(cli._COMMANDS))
+def test_a_commands_parser_is_the_whole_parsers_for_it(command: str) -> None:
+    def subparser(parser: argparse.ArgumentParser, name: str) -> str:
+        actions = [a for a in parser._actions if a.choices and name in a.choices]
+        return str(actions[0].choices[name].format_help())
+
+    whole, alone = cli._parser(), cli._parser(command)
+    assert subparser(alone, command) == subparser(whole, command)
+    assert alone.format_help() == whole.format_help()  # every command still listed
+    others = [name for name in cli._COMMANDS if name != command]
+    assert all("-h, --help" in subparser(alone, name) for name in others)

@@ -6,7 +6,7 @@ import argparse
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -29,7 +29,165 @@ def _period(parser: argparse.ArgumentParser, since: str, until: str) -> None:
                         help=f"last day, included (default: {until})")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _validate_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "json", "github"), default=None,
+                        help="output format (github when GITHUB_ACTIONS=true, else text)")
+    parser.add_argument("--rev", metavar="REV", default=None,
+                        help="validate a git revision instead of the working tree")
+
+
+def _impact_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("ids", nargs="+", metavar="ID", help="asset ids or a change id")
+    parser.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
+    parser.add_argument("--effect", choices=("outage", "degraded"), default="outage",
+                        help="what happens to the given assets (changes bring their own)")
+    parser.add_argument("--rev", metavar="REV", default=None,
+                        help="read the repository at a git revision")
+
+
+def _plan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base", metavar="REV", default=None,
+                        help="base revision (default: merge base with the default branch)")
+    parser.add_argument("--head", metavar="REV", default=None, help="head revision (HEAD)")
+    parser.add_argument("--also", metavar="REV", nargs="*", default=[],
+                        help="other branches whose changes may conflict")
+    parser.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+
+
+def _check_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--base", metavar="REV", default=None,
+                        help="base revision (default: from the CI event, else the merge base)")
+    parser.add_argument("--head", metavar="REV", default=None, help="head revision (HEAD)")
+    parser.add_argument("--approvals", metavar="SRC", default="git",
+                        help="github, git (approval commits) or a JSON file (default: git)")
+    parser.add_argument("--format", choices=("text", "json", "markdown", "github"), default=None,
+                        help="output format (github when GITHUB_ACTIONS=true, else text)")
+
+
+def _approve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("change", metavar="CHANGE", help="the change id, e.g. CHG-2026-0042")
+    parser.add_argument("--sign", action="store_true",
+                        help="sign the commit (git commit -S, with your git signing set-up)")
+    parser.add_argument("--by", metavar="HANDLE", default=None,
+                        help="approver's handle (default: OPSASCODE_USER, git config "
+                        "opsascode.user, then github.user)")
+    parser.add_argument("--comment", metavar="TEXT", default=None,
+                        help="a comment kept with the approval")
+
+
+def _init_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("dir", metavar="DIR", type=Path,
+                        help="where (made if missing; empty, or only .git, unless --force)")
+    parser.add_argument("--force", action="store_true",
+                        help="write into a directory that is not empty, replacing the files "
+                        "init writes (nothing is deleted)")
+    parser.add_argument("--name", metavar="NAME", default=None,
+                        help="name of the organisation (default: the directory's name)")
+    parser.add_argument("--timezone", metavar="ZONE", default=None,
+                        help="IANA timezone of the settings and the business calendar "
+                        "(default: UTC)")
+    parser.add_argument("--country", metavar="CC", default=None,
+                        help="public holidays of the business calendar: an ISO 3166 code "
+                        "such as DE, or DE-BY with a subdivision (default: none)")
+
+
+def _demo_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the temporary demo repository for a look")
+
+
+def _audit_options(parser: argparse.ArgumentParser) -> None:
+    _period(parser, "the start of the history", "now")
+    parser.add_argument("--asset", metavar="ID", default=None,
+                        help="one asset's history, field by field, across renames of its file")
+    parser.add_argument("--replay", metavar="POLICY_REV", default=None,
+                        help="judge the period's merges again under this revision's approval "
+                        "policy and teams; list the decisions that differ")
+    parser.add_argument("--approvals", choices=("git", "github"), default="git",
+                        help="where approvals are: approval commits (git, the default) or "
+                        "the merged pull requests' reviews (github: GITHUB_TOKEN, "
+                        "GITHUB_API_URL)")
+    parser.add_argument("--repository", metavar="OWNER/NAME", default=None,
+                        help="the GitHub repository, with --approvals github (default: "
+                        "GITHUB_REPOSITORY)")
+    parser.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when there are violations")
+
+
+def _kpi_options(parser: argparse.ArgumentParser) -> None:
+    _period(parser, "twelve months before --until", "today")
+    parser.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+
+
+def _new_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", metavar="KIND", choices=("change", "incident", "problem"),
+                        help="change, incident or problem")
+    parser.add_argument("--id", default=None,
+                        help="the id (default: the next free one of this year, e.g. CHG-2026-0016)")
+    parser.add_argument("--title", metavar="TEXT", default=None, help="one-line summary (required)")
+    parser.add_argument("--type", default=None,
+                        help="changes: standard (needs --template), normal (default) or emergency")
+    parser.add_argument("--template", metavar="ID", default=None,
+                        help="standard changes: the change template in policies/")
+    parser.add_argument("--team", metavar="TEAM", default=None,
+                        help="implementing team (changes, required), handling team (incidents), "
+                        "owning team (problems)")
+    parser.add_argument("--targets", metavar="ID,ID", default=None,
+                        help="changes: the assets the change touches (required)")
+    parser.add_argument("--action", default=None,
+                        help="changes: add, modify (default), upgrade, patch, restart, migrate, "
+                        "decommission or config")
+    parser.add_argument("--effect", default=None,
+                        help="changes: expected effect on the targets, outage (default), "
+                        "degraded or none")
+    parser.add_argument("--requester", metavar="HANDLE", default=None,
+                        help="changes: who asks (default: OPSASCODE_USER, git config "
+                        "opsascode.user, then github.user)")
+    parser.add_argument("--impact", default=None, help="incidents: high, medium (default) or low")
+    parser.add_argument("--urgency", default=None, help="incidents: high, medium (default) or low")
+    parser.add_argument("--affected", metavar="ID,ID", default=None,
+                        help="incidents and problems: the affected assets and services")
+    parser.add_argument("--set", dest="assignments", metavar="FIELD=VALUE", action="append",
+                        default=[], help="any other field; text fields take VALUE as written, "
+                        "others read it as YAML, e.g. --set targets=[db-1,db-2]")
+    parser.add_argument("--force", action="store_true", help="replace an existing file")
+
+
+def _calendar_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("text", "ics"), default="text")
+    _period(parser, "no limit", "no limit")
+    parser.add_argument("--no-maintenance", action="store_true",
+                        help="leave out the occurrences of maintenance windows")
+
+
+def _schema_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("kind", nargs="?", default=None,
+                        help="a kind (database, change, ...), record, records or settings")
+    parser.add_argument("--output-dir", metavar="DIR", type=Path, default=None,
+                        help="write every schema to DIR/<kind>.json (for editors)")
+
+
+#: Each command: its help line, and what sets up its own options.
+_COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None]]] = {
+    "validate": ("load and check the whole repository", _validate_options),
+    "impact": ("blast radius of assets or of a change", _impact_options),
+    "plan": ("what a branch changes: impact, risk, conflicts", _plan_options),
+    "check": ("the gate: exit 0 only when the branch is approved", _check_options),
+    "approve": ("record an approval of a change in a commit of its own", _approve_options),
+    "init": ("start a new operations repository in DIR", _init_options),
+    "demo": ("run the whole flow on the bundled example", _demo_options),
+    "audit": ("the audit trail from git: change timelines, approvals, violations, policy "
+              "changes", _audit_options),
+    "kpi": ("KPIs against the targets in policies/", _kpi_options),
+    "new": ("scaffold a change, incident or problem that validates", _new_options),
+    "calendar": ("export the change schedule as text or iCalendar", _calendar_options),
+    "schema": ("print the JSON Schema of a kind (default: a file)", _schema_options),
+}
+
+
+def _parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``command``, only that command's own options
+    are set up (the others are listed, for ``--help``, with nothing behind them)."""
     parser = argparse.ArgumentParser(
         prog="opsascode",
         description="An IT operations service system as code: inventory, changes, "
@@ -41,135 +199,22 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", action="store_true",
                         help="do not read or write the parsed-file cache (also OPSASCODE_CACHE=0)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    validate = sub.add_parser("validate", help="load and check the whole repository")
-    validate.add_argument("--format", choices=("text", "json", "github"), default=None,
-                          help="output format (github when GITHUB_ACTIONS=true, else text)")
-    validate.add_argument("--rev", metavar="REV", default=None,
-                          help="validate a git revision instead of the working tree")
-
-    impact = sub.add_parser("impact", help="blast radius of assets or of a change")
-    impact.add_argument("ids", nargs="+", metavar="ID", help="asset ids or a change id")
-    impact.add_argument("--format", choices=("text", "json", "mermaid", "dot"), default="text")
-    impact.add_argument("--effect", choices=("outage", "degraded"), default="outage",
-                        help="what happens to the given assets (changes bring their own)")
-    impact.add_argument("--rev", metavar="REV", default=None,
-                        help="read the repository at a git revision")
-
-    plan = sub.add_parser("plan", help="what a branch changes: impact, risk, conflicts")
-    plan.add_argument("--base", metavar="REV", default=None,
-                      help="base revision (default: merge base with the default branch)")
-    plan.add_argument("--head", metavar="REV", default=None, help="head revision (HEAD)")
-    plan.add_argument("--also", metavar="REV", nargs="*", default=[],
-                      help="other branches whose changes may conflict")
-    plan.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-
-    check = sub.add_parser("check", help="the gate: exit 0 only when the branch is approved")
-    check.add_argument("--base", metavar="REV", default=None,
-                       help="base revision (default: from the CI event, else the merge base)")
-    check.add_argument("--head", metavar="REV", default=None, help="head revision (HEAD)")
-    check.add_argument("--approvals", metavar="SRC", default="git",
-                       help="github, git (approval commits) or a JSON file (default: git)")
-    check.add_argument("--format", choices=("text", "json", "markdown", "github"), default=None,
-                       help="output format (github when GITHUB_ACTIONS=true, else text)")
-
-    approve = sub.add_parser("approve",
-                             help="record an approval of a change in a commit of its own")
-    approve.add_argument("change", metavar="CHANGE", help="the change id, e.g. CHG-2026-0042")
-    approve.add_argument("--sign", action="store_true",
-                         help="sign the commit (git commit -S, with your git signing set-up)")
-    approve.add_argument("--by", metavar="HANDLE", default=None,
-                         help="approver's handle (default: OPSASCODE_USER, git config "
-                         "opsascode.user, then github.user)")
-    approve.add_argument("--comment", metavar="TEXT", default=None,
-                         help="a comment kept with the approval")
-
-    init = sub.add_parser("init", help="start a new operations repository in DIR")
-    init.add_argument("dir", metavar="DIR", type=Path,
-                      help="where (made if missing; empty, or only .git, unless --force)")
-    init.add_argument("--force", action="store_true",
-                      help="write into a directory that is not empty, replacing the files "
-                      "init writes (nothing is deleted)")
-    init.add_argument("--name", metavar="NAME", default=None,
-                      help="name of the organisation (default: the directory's name)")
-    init.add_argument("--timezone", metavar="ZONE", default=None,
-                      help="IANA timezone of the settings and the business calendar "
-                      "(default: UTC)")
-    init.add_argument("--country", metavar="CC", default=None,
-                      help="public holidays of the business calendar: an ISO 3166 code "
-                      "such as DE, or DE-BY with a subdivision (default: none)")
-
-    demo = sub.add_parser("demo", help="run the whole flow on the bundled example")
-    demo.add_argument("--keep", action="store_true",
-                      help="keep the temporary demo repository for a look")
-
-    audit = sub.add_parser("audit", help="the audit trail from git: change timelines, "
-                           "approvals, violations, policy changes")
-    _period(audit, "the start of the history", "now")
-    audit.add_argument("--asset", metavar="ID", default=None,
-                       help="one asset's history, field by field, across renames of its file")
-    audit.add_argument("--replay", metavar="POLICY_REV", default=None,
-                       help="judge the period's merges again under this revision's approval "
-                       "policy and teams; list the decisions that differ")
-    audit.add_argument("--approvals", choices=("git", "github"), default="git",
-                       help="where approvals are: approval commits (git, the default) or "
-                       "the merged pull requests' reviews (github: GITHUB_TOKEN, "
-                       "GITHUB_API_URL)")
-    audit.add_argument("--repository", metavar="OWNER/NAME", default=None,
-                       help="the GitHub repository, with --approvals github (default: "
-                       "GITHUB_REPOSITORY)")
-    audit.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
-    audit.add_argument("--strict", action="store_true", help="exit 1 when there are violations")
-
-    kpi = sub.add_parser("kpi", help="KPIs against the targets in policies/")
-    _period(kpi, "twelve months before --until", "today")
-    kpi.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
-
-    new = sub.add_parser("new", help="scaffold a change, incident or problem that validates")
-    new.add_argument("kind", metavar="KIND", choices=("change", "incident", "problem"),
-                     help="change, incident or problem")
-    new.add_argument("--id", default=None,
-                     help="the id (default: the next free one of this year, e.g. CHG-2026-0016)")
-    new.add_argument("--title", metavar="TEXT", default=None, help="one-line summary (required)")
-    new.add_argument("--type", default=None,
-                     help="changes: standard (needs --template), normal (default) or emergency")
-    new.add_argument("--template", metavar="ID", default=None,
-                     help="standard changes: the change template in policies/")
-    new.add_argument("--team", metavar="TEAM", default=None,
-                     help="implementing team (changes, required), handling team (incidents), "
-                     "owning team (problems)")
-    new.add_argument("--targets", metavar="ID,ID", default=None,
-                     help="changes: the assets the change touches (required)")
-    new.add_argument("--action", default=None,
-                     help="changes: add, modify (default), upgrade, patch, restart, migrate, "
-                     "decommission or config")
-    new.add_argument("--effect", default=None,
-                     help="changes: expected effect on the targets, outage (default), "
-                     "degraded or none")
-    new.add_argument("--requester", metavar="HANDLE", default=None,
-                     help="changes: who asks (default: OPSASCODE_USER, git config "
-                     "opsascode.user, then github.user)")
-    new.add_argument("--impact", default=None, help="incidents: high, medium (default) or low")
-    new.add_argument("--urgency", default=None, help="incidents: high, medium (default) or low")
-    new.add_argument("--affected", metavar="ID,ID", default=None,
-                     help="incidents and problems: the affected assets and services")
-    new.add_argument("--set", dest="assignments", metavar="FIELD=VALUE", action="append",
-                     default=[], help="any other field; text fields take VALUE as written, "
-                     "others read it as YAML, e.g. --set targets=[db-1,db-2]")
-    new.add_argument("--force", action="store_true", help="replace an existing file")
-
-    calendar = sub.add_parser("calendar", help="export the change schedule as text or iCalendar")
-    calendar.add_argument("--format", choices=("text", "ics"), default="text")
-    _period(calendar, "no limit", "no limit")
-    calendar.add_argument("--no-maintenance", action="store_true",
-                          help="leave out the occurrences of maintenance windows")
-
-    schema = sub.add_parser("schema", help="print the JSON Schema of a kind (default: a file)")
-    schema.add_argument("kind", nargs="?", default=None,
-                        help="a kind (database, change, ...), record, records or settings")
-    schema.add_argument("--output-dir", metavar="DIR", type=Path, default=None,
-                        help="write every schema to DIR/<kind>.json (for editors)")
+    for name, (text, options) in _COMMANDS.items():
+        added = sub.add_parser(name, help=text)
+        if command in (None, name):
+            options(added)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names after the global options, when it is one."""
+    args = iter(argv)
+    for arg in args:
+        if arg == "-C":
+            next(args, None)  # its value
+        elif not arg.startswith("-"):
+            return arg if arg in _COMMANDS else None
+    return None
 
 
 def _default_format(chosen: str | None) -> str:
@@ -179,7 +224,8 @@ def _default_format(chosen: str | None) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = _parser(_command_in(argv))
     args = parser.parse_args(argv)
     options = Options(directory=Path(args.directory), use_cache=not args.no_cache)
 
