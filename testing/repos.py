@@ -166,3 +166,12 @@ def change_branch(root: Path, base_files: dict[str, str | bytes] | None = None,
     write(root, {CHANGE_FILE: CHANGE})
     commit_as(root, "carol", "add the change request")
     return base
+
+
+def fresh_python(code: str) -> list[str]:
+    """The lines ``code`` prints in a new interpreter (what it imports and sets up is
+    its own, not the test process's)."""
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.splitlines()

@@ -22,7 +22,7 @@ from opsascode.loader import load
 from opsascode.records import Calendar, record_adapter
 from opsascode.records.assets import AssetBase
 from opsascode.tree import WorkingTree
-from testing.repos import MINIMAL, write
+from testing.repos import MINIMAL, fresh_python, write
 
 BERLIN = ZoneInfo("Europe/Berlin")
 H = timedelta(hours=1)
@@ -500,11 +500,3 @@ def test_a_calendar_record_is_put_to_work_once(tmp_path: Path) -> None:
         (datetime(2026, 11, 1, 1, 0, tzinfo=UTC), datetime(2026, 11, 1, 3, 0, tzinfo=UTC)),
         (datetime(2026, 11, 8, 1, 0, tzinfo=UTC), datetime(2026, 11, 8, 3, 0, tzinfo=UTC))]
 
-
-def fresh_python(code: str) -> list[str]:
-    """The lines ``code`` prints in a new interpreter (what it imports is its own)."""
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.splitlines()

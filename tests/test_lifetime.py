@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from opsascode import lifetime
+from testing.repos import fresh_python
 
 
 def test_objects_are_kept_only_in_a_process_that_ends_with_exit(
@@ -20,9 +21,6 @@ def test_objects_are_kept_only_in_a_process_that_ends_with_exit(
 
 
 def test_the_command_line_says_its_process_ends_with_exit() -> None:
-    import subprocess
-    import sys
-
     probe = ("import sys\n"
              "from opsascode import cli, lifetime\n"
              "sys.argv = ['opsascode', '--version']\n"
@@ -31,9 +29,7 @@ def test_the_command_line_says_its_process_ends_with_exit() -> None:
              "except SystemExit:\n"
              "    pass\n")
     # --version exits through argparse (SystemExit), after run() has said so.
-    out = subprocess.run([sys.executable, "-c", probe + "print(lifetime._ends_with_exit)\n"],
-                         capture_output=True, text=True, check=True).stdout
-    assert out.splitlines()[-1] == "True"
+    assert fresh_python(probe + "print(lifetime._ends_with_exit)\n")[-1] == "True"
 
 
 def test_a_kept_git_process_is_waited_for_unless_the_process_ends_with_exit(
